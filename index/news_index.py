@@ -1,0 +1,195 @@
+"""The index facade: catalogue + Chroma + keyword index kept consistent by one writer at a time."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator, Sequence
+
+from index.catalogue import ArticleRecord, Catalogue
+from index.chunking import chunk_article
+from index.embedding import Embedder, load_embedder
+from index.errors import InputError, NotFound
+from index.keyword import KeywordIndex
+from index.lock import write_lock
+from index.parse import SUPPORTED_SUFFIXES, parse_bytes, parse_file, parse_text
+from index.settings import IndexSettings
+from index.store import ChunkStore
+from index.types import Article, ArticleMeta, Chunk, IngestOutcome, IngestReport
+
+Progress = Callable[[int, int, str], None]  # (done, total, current item)
+
+# Commit articles to the store in groups of about this many chunks: big enough to batch the
+# embedder well, small enough that a crash loses little work.
+_GROUP_CHUNKS = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One thing to ingest: a file on disk, uploaded bytes, or pasted text."""
+
+    label: str
+    path: Path | None = None
+    data: bytes | None = None
+    text: str | None = None
+    meta: dict[str, object] | None = None
+
+    def parse(self, max_bytes: int) -> Article:
+        if self.path is not None:
+            return parse_file(self.path, max_bytes=max_bytes)
+        if self.data is not None:
+            return parse_bytes(self.data, self.label, self.meta, max_bytes=max_bytes, source=f"upload:{self.label}")
+        if len(self.text or "") > max_bytes:
+            raise InputError(f"{self.label}: text is over the {max_bytes / 1e6:.0f} MB limit.")
+        return parse_text(self.text or "", self.meta, source=self.label)
+
+
+def walk_paths(paths: Iterable[Path]) -> Iterator[Source]:
+    """Files named directly, and the article files inside folders (symlinked folders are not followed,
+    so a symlink loop cannot make this run forever)."""
+    for path in paths:
+        if path.is_dir():
+            for root, dirs, files in os.walk(path, followlinks=False):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    if name.startswith(".") or name.endswith(".meta.json"):
+                        continue
+                    yield Source(label=str(Path(root) / name), path=Path(root) / name)
+        elif path.exists():
+            yield Source(label=str(path), path=path)
+        else:
+            yield Source(label=str(path), path=path)  # parse_file names it as unreadable
+
+
+class NewsIndex:
+    """Articles in and out; everything that changes the index goes through here."""
+
+    def __init__(self, settings: IndexSettings, embedder: Embedder | None = None, client: object | None = None) -> None:
+        self.settings = settings
+        settings.home.mkdir(parents=True, exist_ok=True)
+        self.catalogue = Catalogue(settings.catalogue_path)
+        self.embedder: Embedder = embedder or load_embedder(settings.embedding_model, settings.embed_batch)
+        self.store = ChunkStore(settings, client)
+        self.keyword = KeywordIndex(settings.keyword_dir)
+        self._complete_cache: tuple[int, set[str]] = (-1, set())
+
+    # --- text that gets embedded and keyword-indexed -----------------------------------------
+    def indexed_text(self, chunk: Chunk, meta: ArticleMeta) -> str:
+        if not self.settings.embed_title or not meta.title:
+            return chunk.text
+        return f"{meta.title}\n{chunk.text}"
+
+    # --- reads ---------------------------------------------------------------------------------
+    def complete_ids(self) -> set[str]:
+        gen = self.catalogue.generation()
+        if gen != self._complete_cache[0]:
+            self._complete_cache = (gen, self.catalogue.complete_ids())
+        return self._complete_cache[1]
+
+    def get(self, article_id: str) -> ArticleRecord:
+        record = self.catalogue.get(article_id)
+        if record is None:
+            matches = self.catalogue.find_by_prefix(article_id) if len(article_id) >= 6 else []
+            if len(matches) == 1:
+                record = self.catalogue.get(matches[0])
+        if record is None or record.status != "complete":
+            raise NotFound(f"No article with id {article_id!r}; `newsdesk list` shows the ids.")
+        return record
+
+    def articles(self) -> list[ArticleRecord]:
+        return self.catalogue.records("complete")
+
+    # --- writes --------------------------------------------------------------------------------
+    def ingest(self, sources: Iterable[Source], progress: Progress | None = None,
+               on_wait: Callable[[str], None] | None = None) -> IngestReport:
+        """Parse, dedup, chunk, embed and store; each article is searchable completely or not at all."""
+        items = list(sources)
+        outcomes: list[IngestOutcome] = []
+        with write_lock(self.settings.home, self.settings.lock_timeout_s, on_wait):
+            self._finish_interrupted()
+            statuses = self.catalogue.status_of()
+            seen: set[str] = set()
+            group: list[tuple[Article, list[Chunk], list[str]]] = []
+            group_size = 0
+            for n, source in enumerate(items):
+                if progress:
+                    progress(n, len(items), source.label)
+                try:
+                    article = source.parse(self.settings.max_file_bytes)
+                except InputError as e:
+                    outcomes.append(IngestOutcome(source.label, "rejected", reason=str(e)))
+                    continue
+                aid = article.article_id
+                if statuses.get(aid) == "complete" or aid in seen:
+                    outcomes.append(IngestOutcome(source.label, "unchanged", aid, article.meta.title,
+                                                  reason="same text is already indexed"))
+                    continue
+                seen.add(aid)
+                replaced = [old for old in self.catalogue.complete_by_url(article.meta.url)
+                            if old != aid] if article.meta.url else []
+                chunks = chunk_article(article, self.settings.chunk_chars, self.settings.chunk_overlap)
+                group.append((article, chunks, replaced))
+                group_size += len(chunks)
+                if group_size >= _GROUP_CHUNKS:
+                    outcomes.extend(self._commit(group))
+                    group, group_size = [], 0
+            if group:
+                outcomes.extend(self._commit(group))
+            if progress:
+                progress(len(items), len(items), "updating keyword index")
+            if any(o.status in ("added", "replaced") for o in outcomes):
+                self._rebuild_keyword()
+        return IngestReport(tuple(outcomes))
+
+    def _commit(self, group: Sequence[tuple[Article, list[Chunk], list[str]]]) -> list[IngestOutcome]:
+        collection = self.store.name
+        self.catalogue.add_pending([(a, c) for a, c, _ in group], collection)
+        chunks = [c for _, cs, _ in group for c in cs]
+        metas = [a.meta for a, cs, _ in group for _ in cs]
+        vectors = self.embedder.embed_documents([self.indexed_text(c, m) for c, m in zip(chunks, metas)])
+        self.store.upsert(chunks, metas, vectors)
+        replaced = [old for _, _, olds in group for old in olds]
+        self.catalogue.complete([a.article_id for a, _, _ in group], replaced)
+        self._purge(replaced)
+        return [IngestOutcome(a.meta.source, "replaced" if olds else "added", a.article_id, a.meta.title,
+                              reason=f"replaced {', '.join(o[:12] for o in olds)}" if olds else "", chunks=len(cs))
+                for a, cs, olds in group]
+
+    def _purge(self, article_ids: Sequence[str]) -> None:
+        """Delete vectors first, rows last: a crash in between leaves a `removing` row to finish."""
+        for aid in article_ids:
+            self.store.delete(self.catalogue.chunk_ids(aid))
+        if article_ids:
+            self.catalogue.delete(article_ids)
+
+    def _finish_interrupted(self) -> None:
+        """Finish what a killed writer left: retire `removing` rows, drop `pending` ones (re-ingest redoes them)."""
+        leftovers = [r.article.article_id for status in ("removing", "pending") for r in self.catalogue.records(status)]
+        if leftovers:
+            self._purge(leftovers)
+
+    def remove(self, article_id: str) -> ArticleRecord:
+        with write_lock(self.settings.home, self.settings.lock_timeout_s):
+            record = self.get(article_id)
+            self.catalogue.mark_removing(record.article.article_id)
+            self._purge([record.article.article_id])
+            self._rebuild_keyword()
+        return record
+
+    def _rebuild_keyword(self) -> None:
+        rows = self.catalogue.complete_chunks()
+        self.keyword.build([c.chunk_id for c, _ in rows], [self.indexed_text(c, m) for c, m in rows],
+                           self.catalogue.generation())
+
+    def ensure_keyword_current(self) -> None:
+        if self.keyword.stored_generation() != self.catalogue.generation():
+            with write_lock(self.settings.home, self.settings.lock_timeout_s):
+                self._rebuild_keyword()
+
+
+def sources_from_paths(paths: Sequence[str | Path]) -> list[Source]:
+    return list(walk_paths(Path(p) for p in paths))
+
+
+__all__ = ["NewsIndex", "Source", "sources_from_paths", "SUPPORTED_SUFFIXES"]

@@ -1,0 +1,62 @@
+"""Plain frozen data flowing one way: Article -> Chunk (-> Hit in rag/)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleMeta:
+    title: str = ""
+    outlet: str = ""
+    author: str = ""
+    published: str | None = None  # ISO date "YYYY-MM-DD" (or full ISO timestamp) as given
+    url: str | None = None
+    source: str = ""  # where it came from: a file path, "upload:<name>", "paste"
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    article_id: str  # sha256 of the normalised text: the dedup key
+    meta: ArticleMeta
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    chunk_id: str  # f"{article_id}:{ordinal}", stable so re-ingest is an upsert
+    article_id: str
+    ordinal: int
+    start: int
+    end: int
+    text: str  # invariant: article.text[start:end] == text
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOutcome:
+    """What happened to one input: added, unchanged, replaced or rejected (with the reason)."""
+
+    source: str
+    status: str  # "added" | "unchanged" | "replaced" | "rejected"
+    article_id: str | None = None
+    title: str = ""
+    reason: str = ""
+    chunks: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class IngestReport:
+    outcomes: tuple[IngestOutcome, ...] = field(default_factory=tuple)
+
+    def count(self, status: str) -> int:
+        return sum(1 for o in self.outcomes if o.status == status)
+
+    @property
+    def rejected(self) -> tuple[IngestOutcome, ...]:
+        return tuple(o for o in self.outcomes if o.status == "rejected")
+
+    def summary(self) -> str:
+        return (
+            f"{self.count('added')} added, {self.count('unchanged')} unchanged, "
+            f"{self.count('replaced')} replaced, {self.count('rejected')} rejected"
+        )

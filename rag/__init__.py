@@ -1,0 +1,1 @@
+"""Questions in, cited answers out: retrieval, prompting, LLM backends, citation checks."""

@@ -1,0 +1,41 @@
+"""OpenAI or any OpenAI-compatible server (Ollama, vLLM, llama.cpp server) through langchain-openai."""
+
+from __future__ import annotations
+
+from typing import Iterator, Sequence
+
+from index.errors import BackendUnavailable
+from rag.llm import LLM, Message
+
+
+class OpenAICompatibleLLM(LLM):
+    def __init__(self, base_url: str | None, api_key: str | None, model: str | None, timeout_s: float,
+                 max_tokens: int) -> None:
+        from langchain_openai import ChatOpenAI
+
+        self.name = "openai"
+        self.url = base_url or "https://api.openai.com/v1"
+        # A local server ignores the key, but the client insists on one.
+        self._chat = ChatOpenAI(base_url=base_url, api_key=api_key or "not-needed",  # type: ignore[arg-type]
+                                model=model or "gpt-4o-mini", temperature=0, timeout=timeout_s,
+                                max_retries=1, max_tokens=max_tokens, streaming=True)  # type: ignore[call-arg]
+
+    def stream(self, messages: Sequence[Message]) -> Iterator[str]:
+        import openai
+
+        produced = False
+        try:
+            for chunk in self._chat.stream([{"role": r, "content": c} for r, c in messages]):
+                text = chunk.content if isinstance(chunk.content, str) else ""
+                if text:
+                    produced = True
+                    yield text
+        except (openai.APIConnectionError, openai.APITimeoutError) as e:
+            raise BackendUnavailable(f"The LLM server at {self.url} is unreachable or timed out ({type(e).__name__}).") from e
+        except openai.APIStatusError as e:
+            raise BackendUnavailable(f"The LLM server at {self.url} answered HTTP {e.status_code}: {str(e)[:200]}") from e
+        except (openai.APIError, ValueError, KeyError, TypeError) as e:
+            raise BackendUnavailable(f"The LLM server at {self.url} sent a reply that is not an OpenAI chat "
+                                     f"completion ({type(e).__name__}).") from e
+        if not produced:
+            raise BackendUnavailable(f"The LLM server at {self.url} returned an empty answer.")

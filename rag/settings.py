@@ -1,0 +1,70 @@
+"""The one settings object: env prefix NEWSDESK_, nested groups with `__`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from index.settings import IndexSettings
+
+
+class RetrievalSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Which retrievers feed the answer.")
+    k: int = Field(5, gt=0, le=20, description="Passages given to the LLM as numbered sources.")
+    fetch_k: int = Field(40, gt=0, description="Candidates taken from each retriever before fusion.")
+    rrf_k: int = Field(60, gt=0, description="Reciprocal-rank-fusion constant.")
+    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
+    keyword_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
+    min_relevance: float = Field(0.3, description="Refuse without calling the LLM when the best dense "
+                                                  "cosine similarity is below this.")
+    reranker_path: Path | None = Field(None, description="Optional local CrossEncoder directory for reranking.")
+
+
+class LLMSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    backend: Literal["local", "openai", "extractive"] = Field("local", description="Who writes the answer.")
+    base_url: str | None = Field(None, description="OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1.")
+    api_key: SecretStr | None = Field(None, description="Key for the OpenAI-compatible server.")
+    model: str | None = Field(None, description="Model name for the OpenAI-compatible server.")
+    timeout_s: float = Field(120.0, gt=0, description="Give up on the LLM server after this many seconds.")
+    max_tokens: int = Field(400, gt=0, description="Longest answer, in tokens.")
+    model_dir: Path | None = Field(None, description="Where the assembled local GGUF is cached (default HOME/models).")
+    n_threads: int | None = Field(None, description="CPU threads for the local model (default: all cores).")
+
+
+class Settings(BaseSettings):
+    """Reads NEWSDESK_* (and OPENAI_API_KEY / OPENAI_BASE_URL) once; everything else gets parts of it."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSDESK_", env_nested_delimiter="__", extra="ignore")
+
+    home: Path = Field(Path("~/.newsdesk"), description="Data directory (NEWSDESK_HOME).")
+    index: IndexSettings = Field(default_factory=IndexSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+
+    @model_validator(mode="after")
+    def _resolve(self) -> "Settings":
+        home = self.home.expanduser().resolve()
+        object.__setattr__(self, "home", home)
+        object.__setattr__(self, "index", self.index.model_copy(update={"home": home}))
+        updates: dict[str, object] = {}
+        if self.llm.api_key is None and os.environ.get("OPENAI_API_KEY"):
+            updates["api_key"] = SecretStr(os.environ["OPENAI_API_KEY"])
+        if self.llm.base_url is None and os.environ.get("OPENAI_BASE_URL"):
+            updates["base_url"] = os.environ["OPENAI_BASE_URL"]
+        if self.llm.model_dir is None:
+            updates["model_dir"] = home / "models"
+        object.__setattr__(self, "llm", self.llm.model_copy(update=updates))
+        return self
+
+    def with_overrides(self, **groups: dict[str, object]) -> "Settings":
+        """A copy with some fields of some groups changed (CLI flags), e.g. llm={"backend": "extractive"}."""
+        data = {name: getattr(self, name).model_copy(update=changes) for name, changes in groups.items()}
+        return self.model_copy(update=data)

@@ -1,0 +1,70 @@
+"""Every test gets its own NEWSDESK_HOME; the packaged models are real and loaded once per session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO / "docs_corpus"
+# The assembled 1.1 GB GGUF is a cache of the packaged parts, shared by tests (not state under test).
+MODEL_DIR = REPO / ".cache" / "models"
+ARTIFACTS = REPO / "test-artifacts"
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    for var in list(os.environ):
+        if var.startswith(("NEWSDESK_", "OPENAI_")):
+            monkeypatch.delenv(var)
+    monkeypatch.setenv("NEWSDESK_HOME", str(home))
+    monkeypatch.setenv("NEWSDESK_LLM__MODEL_DIR", str(MODEL_DIR))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return home
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def seeded_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A home with the shipped corpus indexed, shared read-only by answer tests."""
+    from rag.settings import Settings
+    from index.news_index import NewsIndex, sources_from_paths
+
+    home = tmp_path_factory.mktemp("seeded")
+    settings = Settings(home=home)
+    report = NewsIndex(settings.index).ingest(sources_from_paths([CORPUS]))
+    assert report.count("added") == 2, report
+    return home
+
+
+@pytest.fixture
+def seeded(seeded_home: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A private copy of the seeded home (tests may write to it)."""
+    home = tmp_path / "seeded"
+    shutil.copytree(seeded_home, home)
+    monkeypatch.setenv("NEWSDESK_HOME", str(home))
+    return home
+
+
+@pytest.fixture(scope="session")
+def gguf_path() -> Path:
+    from rag.model_files import ensure_gguf
+
+    return ensure_gguf(MODEL_DIR)
+
+
+@pytest.fixture
+def artifacts() -> Iterator[Path]:
+    ARTIFACTS.mkdir(exist_ok=True)
+    yield ARTIFACTS

@@ -1,0 +1,59 @@
+"""Citation verification is pure: markers checked against the passages they name."""
+
+from __future__ import annotations
+
+from index.parse import parse_text
+from index.chunking import chunk_article
+from rag.citations import verify_citations
+from rag.types import Hit
+
+TEXT_A = ("Stoltenberg and Biden met on Monday for the first time since the Democrat was elected. "
+          "They discussed Afghanistan.")
+TEXT_B = "The current 2% target has been in place since 2014, but Trump wants a higher figure of 5% of GDP."
+TEXT_C = "Poland and Estonia plan to raise spending."
+
+
+def hits() -> list[Hit]:
+    out = []
+    for t in (TEXT_A, TEXT_B, TEXT_C):
+        a = parse_text(t)
+        out.append(Hit(chunk_article(a)[0], a.meta, 1.0, "fused", 0.5))
+    return out
+
+
+def test_out_of_range_markers_are_dropped_and_reported() -> None:
+    v = verify_citations("Stoltenberg and Biden met on Monday [1][7].", hits())
+    assert v.dropped_markers == (7,)
+    assert "[7]" not in v.text and "[1]" in v.text
+    assert [c.n for c in v.citations] == [1]
+
+
+def test_kept_citation_maps_to_the_supporting_sentence_span() -> None:
+    h = hits()
+    v = verify_citations("Stoltenberg and Biden met on Monday. [1]", h)
+    (c,) = v.citations
+    assert c.supported and c.quote.startswith("Stoltenberg and Biden met on Monday")
+    assert TEXT_A[c.start:c.end] == c.quote
+    assert v.unsupported_sentences == ()
+
+
+def test_wrong_source_is_flagged_unsupported() -> None:
+    v = verify_citations("Stoltenberg and Biden met on Monday [3]. Trump wants 5% of GDP [2].", hits())
+    assert [(c.n, c.supported) for c in v.citations] == [(2, True), (3, False)]
+    assert v.unsupported_sentences == ("Stoltenberg and Biden met on Monday.",)
+
+
+def test_sentence_without_marker_is_unsupported() -> None:
+    v = verify_citations("Trump wants 5% of GDP [2]. Lima is the capital of Peru.", hits())
+    assert v.unsupported_sentences == ("Lima is the capital of Peru.",)
+
+
+def test_comma_separated_markers_and_zero() -> None:
+    v = verify_citations("Allies target 2% while Trump wants 5% [2, 0, 9].", hits())
+    assert v.dropped_markers == (0, 9)
+    assert v.text == "Allies target 2% while Trump wants 5% [2]."
+
+
+def test_refusal_sentence_is_not_flagged() -> None:
+    v = verify_citations("I don't know based on the provided sources.", hits())
+    assert v.citations == () and v.unsupported_sentences == ()

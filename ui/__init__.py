@@ -1,0 +1,1 @@
+"""Front ends over rag.assistant.Assistant: CLI, Streamlit app, HTTP API."""

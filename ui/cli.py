@@ -1,0 +1,242 @@
+"""The `newsdesk` command. Turns NewsdeskError into a message and an exit code (1 input/config, 2 backend down)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any, Callable
+
+from index.errors import BackendUnavailable, NewsdeskError
+from index.types import IngestReport
+from rag.settings import Settings
+
+EXIT_INPUT, EXIT_BACKEND = 1, 2
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = Settings()
+    overrides: dict[str, dict[str, object]] = {}
+    if getattr(args, "backend", None):
+        overrides["llm"] = {"backend": args.backend}
+    if getattr(args, "k", None):
+        overrides["retrieval"] = {"k": args.k}
+    return settings.with_overrides(**overrides) if overrides else settings
+
+
+def _assistant(args: argparse.Namespace) -> Any:
+    from rag.assistant import Assistant
+
+    return Assistant.from_settings(_settings(args))
+
+
+def _progress_bar(desc: str) -> tuple[Callable[[int, int, str], None], Callable[[], None]]:
+    from tqdm import tqdm
+
+    bar: list[Any] = []
+
+    def update(done: int, total: int, label: str) -> None:
+        if not bar:
+            bar.append(tqdm(total=total, desc=desc, unit="file", file=sys.stderr, dynamic_ncols=True,
+                            disable=None))
+        bar[0].n = done
+        bar[0].set_postfix_str(Path(label).name[:40], refresh=True)
+
+    def close() -> None:
+        if bar:
+            bar[0].close()
+
+    return update, close
+
+
+def report_dict(report: IngestReport) -> dict[str, Any]:
+    return {
+        "added": report.count("added"), "unchanged": report.count("unchanged"),
+        "replaced": report.count("replaced"), "rejected": report.count("rejected"),
+        "items": [{"source": o.source, "status": o.status, "article_id": o.article_id, "title": o.title,
+                   "reason": o.reason, "chunks": o.chunks} for o in report.outcomes],
+    }
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from index.news_index import NewsIndex, sources_from_paths
+
+    index = NewsIndex(_settings(args).index)
+    update, close = _progress_bar("Indexing")
+    try:
+        report = index.ingest(sources_from_paths(args.paths), update,
+                              on_wait=lambda msg: print(msg, file=sys.stderr))
+    finally:
+        close()
+    if args.json:
+        print(json.dumps(report_dict(report), indent=2))
+    else:
+        for o in report.outcomes:
+            if o.status == "rejected":
+                print(f"rejected  {o.reason}")
+            elif o.status == "replaced":
+                print(f"replaced  {o.source} ({o.reason})")
+        print(report.summary())
+    return EXIT_INPUT if report.rejected else 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    assistant = _assistant(args)
+    stream = assistant.stream(args.question, k=args.k)
+    if not args.json and sys.stdout.isatty():
+        for token in stream.tokens():
+            print(token, end="", flush=True)
+        print("\n")
+    answer = stream.answer()
+    if args.json:
+        print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
+        return 0
+    from ui.render import answer_to_text
+
+    print(answer_to_text(answer))
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from index.news_index import NewsIndex
+
+    records = NewsIndex(_settings(args).index).articles()
+    rows = [{"article_id": r.article.article_id, "title": r.article.meta.title, "outlet": r.article.meta.outlet,
+             "published": r.article.meta.published, "url": r.article.meta.url, "source": r.article.meta.source,
+             "chunks": r.n_chunks, "chars": len(r.article.text)} for r in records]
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+    else:
+        for row in rows:
+            print(f"{row['article_id'][:12]}  {row['published'] or '----------'}  {(row['outlet'] or '-')[:20]:20}  "
+                  f"{row['title'][:70]}")
+        print(f"{len(rows)} article(s)")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    from index.news_index import NewsIndex
+
+    record = NewsIndex(_settings(args).index).remove(args.article_id)
+    print(f"removed {record.article.article_id[:12]}  {record.article.meta.title}")
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from index.doctor import check_index
+    from index.news_index import NewsIndex
+
+    result = check_index(NewsIndex(_settings(args).index), repair=args.repair)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        for p in result["problems"]:
+            print(f"{p['kind']}: {p['detail']}" + ("  (repaired)" if p.get("repaired") else ""))
+        print("ok" if result["ok"] else f"{len(result['problems'])} problem(s)")
+    return 0 if result["ok"] else EXIT_INPUT
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    app = Path(__file__).with_name("streamlit_app.py")
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
+           "--server.port", str(args.port), "--server.address", args.host, "--browser.gatherUsageStats", "false"]
+    print(f"Newsdesk is starting at http://{args.host}:{args.port}", flush=True)
+    os.execv(sys.executable, cmd)
+    return 0  # pragma: no cover
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    print(f"Newsdesk HTTP API at http://{args.host}:{args.port}/docs", flush=True)
+    uvicorn.run("ui.http:app", host=args.host, port=args.port, log_level="warning")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    """Assemble and verify the local model once (make install runs this), so the first question is fast."""
+    from index.embedding import packaged_model_path
+    from rag.model_files import ensure_gguf
+
+    settings = _settings(args)
+    print(f"embedding model: {packaged_model_path(settings.index.embedding_model)}")
+    update, close = _progress_bar("Assembling local model")
+    try:
+        assert settings.llm.model_dir is not None
+        path = ensure_gguf(settings.llm.model_dir, lambda done, total: update(done >> 20, total >> 20, "MB"))
+    finally:
+        close()
+    print(f"local LLM: {path} (sha256 verified)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="newsdesk", description="Cited answers from your news articles.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("ingest", help="Add article files or folders (.txt, .md, .html) to the index.")
+    s.add_argument("paths", nargs="+")
+    s.add_argument("--json", action="store_true", help="Print the report as JSON.")
+    s.set_defaults(func=cmd_ingest)
+
+    s = sub.add_parser("ask", help="Ask a question; the answer cites its passages.")
+    s.add_argument("question")
+    s.add_argument("--json", action="store_true", help="Print the Answer contract as JSON.")
+    s.add_argument("--k", type=int, default=None, help="Passages given to the LLM.")
+    s.add_argument("--backend", choices=["local", "openai", "extractive"], default=None)
+    s.set_defaults(func=cmd_ask)
+
+    s = sub.add_parser("list", help="List indexed articles.")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(func=cmd_list)
+
+    s = sub.add_parser("remove", help="Remove an article (id or unique id prefix) and all its chunks.")
+    s.add_argument("article_id")
+    s.set_defaults(func=cmd_remove)
+
+    s = sub.add_parser("doctor", help="Check the catalogue against the vector store.")
+    s.add_argument("--json", action="store_true")
+    s.add_argument("--repair", action="store_true", help="Fix what can be fixed without losing a complete article.")
+    s.set_defaults(func=cmd_doctor)
+
+    s = sub.add_parser("ui", help="Start the Streamlit chat app.")
+    s.add_argument("--port", type=int, default=8501)
+    s.add_argument("--host", default="127.0.0.1")
+    s.set_defaults(func=cmd_ui)
+
+    s = sub.add_parser("serve", help="Start the HTTP API.")
+    s.add_argument("--port", type=int, default=8000)
+    s.add_argument("--host", default="127.0.0.1")
+    s.set_defaults(func=cmd_serve)
+
+    s = sub.add_parser("models", help="Assemble and verify the packaged local model.")
+    s.set_defaults(func=cmd_models)
+
+    try:
+        from ui.eval_cli import add_eval_parser
+    except ImportError:
+        pass
+    else:
+        add_eval_parser(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except BackendUnavailable as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_BACKEND
+    except NewsdeskError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

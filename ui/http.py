@@ -1,0 +1,82 @@
+"""HTTP API over the same Assistant: POST /ask returns the Answer contract."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from fastapi import FastAPI, HTTPException
+from pydantic import BaseModel, Field
+
+from index.errors import BackendUnavailable, ConfigError, IndexBusy, InputError, NewsdeskError, NotFound
+from rag.assistant import Assistant
+from rag.settings import Settings
+from ui.cli import report_dict
+
+app = FastAPI(title="Newsdesk", description="Cited answers from your news articles.")
+
+_STATUS = {InputError: 400, NotFound: 404, ConfigError: 500, IndexBusy: 503, BackendUnavailable: 503}
+
+
+@lru_cache(maxsize=1)
+def assistant() -> Assistant:
+    return Assistant.from_settings(Settings())
+
+
+def _fail(e: NewsdeskError) -> HTTPException:
+    status = next((code for cls, code in _STATUS.items() if isinstance(e, cls)), 500)
+    return HTTPException(status_code=status, detail=str(e))
+
+
+class AskRequest(BaseModel):
+    question: str = Field(min_length=1, max_length=4000)
+    k: int | None = Field(None, gt=0, le=20)
+
+
+class ArticleIn(BaseModel):
+    text: str = Field(min_length=1)
+    title: str | None = None
+    url: str | None = None
+    published: str | None = None
+    outlet: str | None = None
+
+
+@app.get("/health")
+def health() -> dict[str, Any]:
+    return {"ok": True, "articles": len(assistant().articles())}
+
+
+@app.post("/ask")
+def ask(req: AskRequest) -> dict[str, Any]:
+    try:
+        return assistant().ask(req.question, k=req.k).to_dict()
+    except NewsdeskError as e:
+        raise _fail(e) from e
+
+
+@app.get("/articles")
+def list_articles() -> list[dict[str, Any]]:
+    return [{"article_id": r.article.article_id, "title": r.article.meta.title, "outlet": r.article.meta.outlet,
+             "published": r.article.meta.published, "url": r.article.meta.url, "chunks": r.n_chunks}
+            for r in assistant().articles()]
+
+
+@app.post("/articles")
+def add_article(body: ArticleIn) -> dict[str, Any]:
+    try:
+        meta = body.model_dump(exclude={"text"}, exclude_none=True)
+        report = assistant().add_text(body.text, meta, label="api")
+    except NewsdeskError as e:
+        raise _fail(e) from e
+    if report.rejected:
+        raise HTTPException(status_code=400, detail=report.rejected[0].reason)
+    return report_dict(report)
+
+
+@app.delete("/articles/{article_id}")
+def remove_article(article_id: str) -> dict[str, Any]:
+    try:
+        record = assistant().remove_article(article_id)
+    except NewsdeskError as e:
+        raise _fail(e) from e
+    return {"removed": record.article.article_id}

@@ -1,0 +1,57 @@
+"""Answer -> text/markdown/HTML pieces. Pure functions; article text is always escaped."""
+
+from __future__ import annotations
+
+import html
+import re
+
+from rag.types import Answer, Citation
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-!|~$])")
+
+
+def escape_markdown(text: str) -> str:
+    """Article or model text shown as literal characters in Streamlit markdown (no HTML, no links)."""
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def source_label(c: Citation) -> str:
+    m = c.hit.meta
+    parts = [p for p in (m.outlet, m.published) if p]
+    return f"[{c.n}] {m.title or 'Untitled'}" + (f" — {', '.join(parts)}" if parts else "")
+
+
+def answer_markdown(answer: Answer) -> str:
+    """The answer for a chat bubble: text escaped, markers kept as bold [n]."""
+    escaped = escape_markdown(answer.text)
+    return re.sub(r"\\\[(\d+)\\\]", r"**[\1]**", escaped)
+
+
+def highlighted_article_html(text: str, start: int, end: int) -> str:
+    """The whole article as escaped HTML with the cited span in <mark>."""
+    before, quote, after = (html.escape(text[:start]), html.escape(text[start:end]), html.escape(text[end:]))
+    body = f"{before}<mark>{quote}</mark>{after}"
+    return ("<div style='white-space: pre-wrap; max-height: 24em; overflow-y: auto; font-size: 0.9em'>"
+            f"{body}</div>")
+
+
+def answer_to_text(answer: Answer) -> str:
+    """Plain text for the terminal."""
+    lines = [answer.text]
+    if answer.notice:
+        lines += ["", f"Note: {answer.notice}"]
+    if answer.citations:
+        lines += ["", "Sources:"]
+        for c in answer.citations:
+            flag = "" if c.supported else "  (does not support the sentence citing it)"
+            lines.append(f"  {source_label(c)}{flag}")
+            if c.hit.meta.url:
+                lines.append(f"      {c.hit.meta.url}")
+            lines.append(f"      “{c.quote}”")
+    if answer.dropped_markers:
+        lines.append(f"Dropped markers that named no source: {', '.join(map(str, answer.dropped_markers))}")
+    if answer.unsupported_sentences:
+        lines += ["", "Not supported by the cited sources:"] + [f"  - {s}" for s in answer.unsupported_sentences]
+    t = answer.timings_ms
+    lines += ["", f"[{answer.backend}; retrieve {t.get('retrieve', 0)} ms, generate {t.get('generate', 0)} ms]"]
+    return "\n".join(lines)
