@@ -18,6 +18,8 @@ class IndexSettings(BaseModel):
     chunk_overlap: int = Field(150, ge=0, description="Characters shared by neighbouring chunks (whole sentences).")
     embedding_model: str = Field(DEFAULT_EMBEDDER, description="Packaged embedding model, see shared/DESIGN.md.")
     embed_title: bool = Field(True, description="Prefix the title to each chunk's embedded and keyword text.")
+    collection_prefix: str = Field("articles", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]{0,40}$",
+                                   description="Collection name prefix: separate indexes sharing one Chroma server.")
     chroma_url: str | None = Field(None, description="Use a `chroma run` server at this URL instead of the local path.")
     max_file_bytes: int = Field(20_000_000, gt=0, description="Larger input files are rejected.")
     lock_timeout_s: float = Field(120.0, ge=0, description="How long a writer waits for the index's write lock.")
@@ -26,7 +28,7 @@ class IndexSettings(BaseModel):
     def collection_name(self) -> str:
         # Vectors from different models or chunkings must never share a collection.
         key = f"{self.embedding_model}|{self.chunk_chars}|{self.chunk_overlap}|{self.embed_title}"
-        return "articles_" + hashlib.sha256(key.encode()).hexdigest()[:12]
+        return f"{self.collection_prefix}_" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
     @property
     def catalogue_path(self) -> Path:

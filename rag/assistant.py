@@ -14,6 +14,7 @@ from index.news_index import NewsIndex, Source, sources_from_paths
 from index.types import IngestReport
 from rag.chain import build_generation_chain, build_retrieval_chain
 from rag.citations import looks_like_refusal, verify_citations
+from rag.compress import compress_hits
 from rag.extractive import extractive_answer
 from rag.llm import LLM, make_llm
 from rag.prompts import REFUSAL_TEXT
@@ -78,7 +79,10 @@ class AnswerStream:
                 self._parts.append(text)
                 yield text
                 return
-            for token in build_generation_chain(llm).stream({"question": self.question, "hits": self.hits}):
+            n_sentences = self._assistant.settings.retrieval.compress_sentences
+            shown = compress_hits(self.standalone, self.hits, self._assistant.index.embedder, n_sentences) \
+                if n_sentences else self.hits
+            for token in build_generation_chain(llm).stream({"question": self.question, "hits": shown}):
                 self._parts.append(token)
                 yield token
         except BackendUnavailable as e:

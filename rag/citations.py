@@ -11,6 +11,7 @@ from index.keyword import tokenize
 from rag.types import Citation, Hit
 
 _MARKER_GROUP = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+)")
 _ONLY_MARKERS = re.compile(r"^(\s*\[\d+(?:\s*[,;]\s*\d+)*\])+[.!?]?$")
 # Share of a sentence's content words that must appear in the cited passage for it to count as
 # supported. Worked example: "Stoltenberg and Biden met on Monday" -> {stoltenberg, biden, met,
@@ -76,7 +77,8 @@ def verify_citations(text: str, hits: Sequence[Hit]) -> Verified:
     cleaned = _MARKER_GROUP.sub(keep_valid, text)
     cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", cleaned).strip()
 
-    # Sentences of the answer; a trailing "[1]." after the full stop belongs to the sentence before it.
+    # "…president. [1]" -> "…president [1]." so each marker stays with the sentence it closes.
+    cleaned = _AFTER_STOP.sub(lambda m: m.group(2) + m.group(1), cleaned)
     sentences: list[str] = []
     for s, e in sentence_spans(cleaned):
         piece = cleaned[s:e]
@@ -85,23 +87,33 @@ def verify_citations(text: str, hits: Sequence[Hit]) -> Verified:
         else:
             sentences.append(piece)
 
+    # Small models often put all markers at the end of a paragraph: a sentence without markers is
+    # checked against the markers of the next sentence that has some.
+    cited_by: list[list[int]] = [[n for g in _MARKER_GROUP.findall(x) for n in _markers(g)] for x in sentences]
+    inherited: list[int] = []
+    for i in range(len(sentences) - 1, -1, -1):
+        if cited_by[i]:
+            inherited = cited_by[i]
+        else:
+            cited_by[i] = inherited
+
     best_for: dict[int, tuple[int, int, float, bool]] = {}
     unsupported: list[str] = []
-    for sentence in sentences:
-        cited = [n for g in _MARKER_GROUP.findall(sentence) for n in _markers(g)]
+    for sentence, cited in zip(sentences, cited_by):
         claim = _MARKER_GROUP.sub("", sentence).strip()
         if not tokenize(claim) or looks_like_refusal(claim):
             continue
-        ok_any = False
-        for n in dict.fromkeys(cited):
+        cited = list(dict.fromkeys(cited))
+        # A sentence may combine facts from several passages: judge it against all it cites.
+        ok = bool(cited) and support(claim, "\n".join(hits[n - 1].chunk.text for n in cited)) >= SUPPORT_THRESHOLD
+        for n in cited:
             hit = hits[n - 1]
-            ok = support(claim, hit.chunk.text) >= SUPPORT_THRESHOLD
-            ok_any = ok_any or ok
+            own = support(claim, hit.chunk.text)
             s, e, score = best_sentence(claim, hit)
             prev = best_for.get(n)
             if prev is None or (ok, score) > (prev[3], prev[2]):
-                best_for[n] = (s, e, score, ok)
-        if not ok_any:
+                best_for[n] = (s, e, score, ok and own > 0)
+        if not ok:
             unsupported.append(claim)
 
     citations = []

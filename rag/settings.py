@@ -23,6 +23,8 @@ class RetrievalSettings(BaseModel):
     keyword_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
     min_relevance: float = Field(0.3, description="Refuse without calling the LLM when the best dense "
                                                   "cosine similarity is below this.")
+    compress_sentences: int = Field(12, ge=0, description="Sentences (in all) the LLM reads from the passages; "
+                                                         "0 gives it the whole passages.")
     reranker_path: Path | None = Field(None, description="Optional local CrossEncoder directory for reranking.")
 
 

@@ -57,3 +57,17 @@ def test_comma_separated_markers_and_zero() -> None:
 def test_refusal_sentence_is_not_flagged() -> None:
     v = verify_citations("I don't know based on the provided sources.", hits())
     assert v.citations == () and v.unsupported_sentences == ()
+
+
+def test_marker_after_the_full_stop_belongs_to_the_sentence_before() -> None:
+    v = verify_citations("Stoltenberg and Biden met on Monday. [1] Trump wants 5% of GDP. [2]", hits())
+    assert [(c.n, c.supported) for c in v.citations] == [(1, True), (2, True)]
+    assert v.unsupported_sentences == ()
+    assert v.text == "Stoltenberg and Biden met on Monday [1]. Trump wants 5% of GDP [2]."
+
+
+def test_markers_at_paragraph_end_cover_the_sentences_before_them() -> None:
+    v = verify_citations("The 2% target has been in place since 2014. Trump wants 5% of GDP. Stoltenberg and "
+                         "Biden met on Monday. [1][2]", hits())
+    assert v.unsupported_sentences == ()
+    assert all(c.supported for c in v.citations)

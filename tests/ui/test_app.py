@@ -1,0 +1,69 @@
+"""The Streamlit app through streamlit.testing.v1.AppTest: ask, see answer and sources, add an article."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import REPO
+
+APP = str(REPO / "ui" / "streamlit_app.py")
+
+
+@pytest.fixture
+def app(seeded: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    # Extractive backend: these tests are about the UI wiring; answer quality is tested in tests/rag.
+    monkeypatch.setenv("NEWSDESK_LLM__BACKEND", "extractive")
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def _all_markdown(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_ask_shows_answer_and_cited_sources(app: AppTest) -> None:
+    app.chat_input[0].set_value("Who met Biden on Monday?").run()
+    assert not app.exception
+    text = _all_markdown(app)
+    assert "Stoltenberg and Biden met on Monday" in text
+    labels = [e.label for e in app.expander]
+    assert any("dpa" in label and "2020-11-24" in label for label in labels), labels
+    assert "<mark>" in text  # the cited sentence is highlighted inside the article
+
+
+def test_off_corpus_question_is_refused(app: AppTest) -> None:
+    app.chat_input[0].set_value("What is the capital of Peru?").run()
+    assert not app.exception
+    assert any("do not say" in w.value for w in app.warning)
+
+
+def test_pasted_article_is_searchable_at_once_and_duplicate_says_so(app: AppTest) -> None:
+    text = ("The city of Ghent opened a new bicycle bridge over the Leie river on Saturday, "
+            "the mayor announced, calling it the longest of its kind in Belgium.")
+    app.text_area[0].set_value(text)
+    app.text_input[0].set_value("Ghent opens bicycle bridge")
+    app.button[0 if len(app.button) == 1 else -1].click().run()
+    assert not app.exception
+    assert any("Added" in s.value for s in app.success), [s.value for s in app.success]
+    app.chat_input[0].set_value("What did Ghent open over the Leie river?").run()
+    assert "bicycle bridge" in _all_markdown(app)
+    app.text_area[0].set_value(text)
+    app.button[-1].click().run()
+    assert any("Already indexed" in i.value for i in app.info)
+
+
+def test_article_html_is_shown_as_text(app: AppTest, seeded: Path) -> None:
+    from index.news_index import NewsIndex, Source
+    from rag.settings import Settings
+
+    NewsIndex(Settings().index).ingest([Source("evil", text="The council met on Friday to approve the harbour "
+                                                           "budget <img src=x onerror=alert(1)> <script>x()</script>.")])
+    app.chat_input[0].set_value("What did the council approve on Friday?").run()
+    html_blocks = [m.value for m in app.markdown if m.proto.allow_html]
+    assert html_blocks and any("&lt;img src=x onerror=alert(1)&gt;" in b for b in html_blocks)
+    assert not any("<img" in b or "<script" in b for b in html_blocks)

@@ -1,0 +1,86 @@
+"""The real app in headless Chromium (Debian's chromium, driven by Playwright) against `streamlit run`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from tests.conftest import REPO, free_port
+
+pytestmark = pytest.mark.e2e
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
+         "--no-first-run", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture
+def app_url(seeded: Path) -> Iterator[str]:
+    from index.news_index import NewsIndex, Source
+    from rag.settings import Settings
+
+    # An article that tries to run script in the reader's browser.
+    NewsIndex(Settings().index).ingest([Source("xss", text=(
+        "The council met on Friday to approve the harbour budget. <script>window.__pwned = 1; alert('x')</script> "
+        "<img src=x onerror=\"window.__pwned = 2; alert('y')\"> The vote was unanimous."))])
+    port = free_port()
+    env = {**os.environ, "NEWSDESK_LLM__BACKEND": "extractive"}
+    proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "ui", "--port", str(port)], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("streamlit did not start")
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def _ask(page, question: str) -> None:  # type: ignore[no-untyped-def]
+    box = page.get_by_placeholder("Ask about the news")
+    box.fill(question)
+    box.press("Enter")
+
+
+def test_chat_in_a_real_browser(app_url: str, artifacts: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    dialogs: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto(app_url)
+        page.get_by_placeholder("Ask about the news").wait_for(timeout=120_000)
+        _ask(page, "Who met Biden on Monday?")
+        page.get_by_text("Stoltenberg and Biden met on Monday").first.wait_for(timeout=120_000)
+        page.get_by_text("[1]").first.wait_for()
+        expander = page.locator("[data-testid='stExpander']").first
+        expander.click()
+        page.locator("mark").first.wait_for(timeout=30_000)
+        assert "Stoltenberg and Biden met on Monday" in page.locator("mark").first.inner_text()
+        page.screenshot(path=str(artifacts / "chat.png"), full_page=True)
+
+        _ask(page, "What did the council approve on Friday?")
+        page.get_by_text("harbour budget").first.wait_for(timeout=120_000)
+        for e in page.locator("[data-testid='stExpander'] summary").all():
+            e.click()
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(artifacts / "xss.png"), full_page=True)
+        assert page.evaluate("window.__pwned") is None
+        assert dialogs == []
+        assert page.get_by_text("<script>", exact=False).count() >= 1  # shown as literal text
+        browser.close()

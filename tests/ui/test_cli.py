@@ -1,0 +1,70 @@
+"""The `newsdesk` CLI: ingest summary and exit codes, ask --json, list, remove."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CORPUS, REPO
+from ui.cli import main
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_ingest_list_ask_remove(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = run(capsys, "ingest", str(CORPUS))
+    assert code == 0 and "2 added, 0 unchanged, 0 replaced, 0 rejected" in out
+    code, out, _ = run(capsys, "ingest", str(CORPUS))
+    assert code == 0 and "0 added, 2 unchanged" in out
+
+    code, out, _ = run(capsys, "list", "--json")
+    rows = json.loads(out)
+    assert code == 0 and {r["outlet"] for r in rows} == {"dpa", "The Washington Post"}
+
+    code, out, _ = run(capsys, "ask", "Who met Biden on Monday?", "--json", "--backend", "extractive", "--k", "3")
+    answer = json.loads(out)
+    assert code == 0 and not answer["refused"] and answer["backend"] == "extractive"
+    assert any("Stoltenberg and Biden met on Monday" in c["quote"] for c in answer["citations"])
+
+    code, out, _ = run(capsys, "ask", "What is the capital of Peru?", "--backend", "extractive")
+    assert code == 0 and "do not say" in out
+
+    dpa = next(r for r in rows if r["outlet"] == "dpa")
+    code, out, _ = run(capsys, "remove", dpa["article_id"])
+    assert code == 0 and "removed" in out
+    code, out, _ = run(capsys, "list", "--json")
+    assert len(json.loads(out)) == 1
+    code, _, err = run(capsys, "remove", dpa["article_id"])
+    assert code == 1 and "No article with id" in err
+
+
+def test_ingest_with_rejections_exits_1_and_names_the_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "ok.txt").write_text("The harbour in Kiel reopened on Tuesday after a storm closed it for days.")
+    code, out, _ = run(capsys, "ingest", str(tmp_path))
+    assert code == 1
+    assert "empty.txt" in out and "1 added" in out and "1 rejected" in out
+
+
+def test_unreachable_chroma_server_is_exit_2_naming_the_url(capsys: pytest.CaptureFixture[str],
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"
+    monkeypatch.setenv("NEWSDESK_INDEX__CHROMA_URL", url)
+    code, _, err = run(capsys, "list")  # list reads only the catalogue? no: it opens the index, which needs Chroma
+    assert code == 2 and url in err
+
+
+def test_console_script_is_installed() -> None:
+    exe = Path(sys.executable).with_name("newsdesk")
+    out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert out.returncode == 0 and "ingest" in out.stdout and "ask" in out.stdout
