@@ -154,6 +154,15 @@ class Catalogue:
             row = db.execute("SELECT value FROM state WHERE key = 'generation'").fetchone()
         return int(row[0]) if row else 0
 
+    def store_version(self) -> str:
+        """Changes around every write to the vector store, so other processes know to reload it."""
+        return self.get_state("store_version") or "0"
+
+    def bump_store_version(self) -> None:
+        with self.transaction() as db:
+            db.execute("INSERT INTO state(key, value) VALUES ('store_version', '1') "
+                       "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1")
+
     def get_state(self, key: str) -> str | None:
         with self.reading() as db:
             row = db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
@@ -186,6 +195,16 @@ class Catalogue:
         with self.transaction() as db:
             db.executemany("UPDATE articles SET status = 'complete' WHERE article_id = ?", [(a,) for a in article_ids])
             db.executemany("UPDATE articles SET status = 'removing' WHERE article_id = ?", [(a,) for a in replaced])
+            self._bump(db)
+
+    def rechunk(self, article_id: str, chunks: Sequence[Chunk], collection: str) -> None:
+        """Point a complete article at new chunk rows (their vectors are stored already), in one transaction."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM chunks WHERE article_id = ?", (article_id,))
+            db.executemany('INSERT INTO chunks(chunk_id, article_id, ordinal, start, "end") VALUES (?,?,?,?,?)',
+                           [(c.chunk_id, c.article_id, c.ordinal, c.start, c.end) for c in chunks])
+            db.execute("UPDATE articles SET collection = ?, n_chunks = ? WHERE article_id = ?",
+                       (collection, len(chunks), article_id))
             self._bump(db)
 
     def mark_removing(self, article_id: str) -> None:

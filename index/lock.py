@@ -42,3 +42,24 @@ def write_lock(home: Path, timeout_s: float, on_wait: Callable[[str], None] | No
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+@contextmanager
+def unless_writing(home: Path) -> Iterator[bool]:
+    """Yield True while holding a shared lock on `home/write.lock` (no writer can start meanwhile), or
+    False at once if a writer holds it. Readers reload the embedded store only between writes, so they
+    never load it half-written."""
+    home.mkdir(parents=True, exist_ok=True)
+    fd = os.open(home / "write.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

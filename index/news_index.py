@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
@@ -20,10 +21,6 @@ from index.types import Article, ArticleMeta, Chunk, IngestOutcome, IngestReport
 
 Progress = Callable[[int, int, str], None]  # (done, total, current item)
 
-# Commit articles to the store in groups of about this many chunks: big enough to batch the
-# embedder well, small enough that a crash loses little work.
-_GROUP_CHUNKS = 256
-
 
 @dataclass(frozen=True, slots=True)
 class Source:
@@ -39,7 +36,10 @@ class Source:
         if self.path is not None:
             return parse_file(self.path, max_bytes=max_bytes)
         if self.data is not None:
-            return parse_bytes(self.data, self.label, self.meta, max_bytes=max_bytes, source=f"upload:{self.label}")
+            # An upload's name is only a label (uploads are never written to disk): keep its base name,
+            # without NULs or folders, so "../../etc/passwd" is shown as "upload:passwd".
+            name = Path(self.label.replace("\x00", "")).name or "upload"
+            return parse_bytes(self.data, name, self.meta, max_bytes=max_bytes, source=f"upload:{name}")
         if len(self.text or "") > max_bytes:
             raise InputError(f"{self.label}: text is over the {max_bytes / 1e6:.0f} MB limit.")
         return parse_text(self.text or "", self.meta, source=self.label)
@@ -70,7 +70,7 @@ class NewsIndex:
         settings.home.mkdir(parents=True, exist_ok=True)
         self.catalogue = Catalogue(settings.catalogue_path)
         self.embedder: Embedder = embedder or load_embedder(settings.embedding_model, settings.embed_batch)
-        self.store = ChunkStore(settings, client)
+        self.store = ChunkStore(settings, client, version=self.catalogue.store_version)
         self.keyword = KeywordIndex(settings.keyword_dir)
         self._complete_cache: tuple[int, set[str]] = (-1, set())
 
@@ -101,15 +101,52 @@ class NewsIndex:
         return self.catalogue.records("complete")
 
     # --- writes --------------------------------------------------------------------------------
+    @contextmanager
+    def writing(self, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
+        """Hold the index's write lock, with the vector store reloaded if another process changed it.
+
+        The store version is bumped before the first write and after the last, so readers in other
+        processes reload their embedded client once this writer is done (or was killed).
+
+        Raises:
+            IndexBusy: another process kept the index longer than `lock_timeout_s`.
+        """
+        with write_lock(self.settings.home, self.settings.lock_timeout_s, on_wait):
+            self.store.refresh(writer=True)
+            self.catalogue.bump_store_version()
+            self.store.mark_current()
+            try:
+                yield
+            finally:
+                self.catalogue.bump_store_version()
+                self.store.mark_current()
+
+    def _is_own_file(self, source: Source) -> bool:
+        # Ingesting a folder that holds NEWSDESK_HOME must not index the catalogue or the vectors.
+        if source.path is None:
+            return False
+        try:
+            return source.path.resolve().is_relative_to(self.settings.home.resolve())
+        except OSError:
+            return False
+
     def ingest(self, sources: Iterable[Source], progress: Progress | None = None,
                on_wait: Callable[[str], None] | None = None) -> IngestReport:
-        """Parse, dedup, chunk, embed and store; each article is searchable completely or not at all."""
-        items = list(sources)
+        """Parse, dedup, chunk, embed and store; each article is searchable completely or not at all.
+
+        Files inside the index's own data directory are skipped.
+
+        Raises:
+            IndexBusy: another process kept the index longer than `lock_timeout_s`.
+            BackendUnavailable: the Chroma server went away; committed groups stay complete.
+        """
+        items = [s for s in sources if not self._is_own_file(s)]
         outcomes: list[IngestOutcome] = []
-        with write_lock(self.settings.home, self.settings.lock_timeout_s, on_wait):
+        with self.writing(on_wait):
             self._finish_interrupted()
             statuses = self.catalogue.status_of()
             seen: set[str] = set()
+            batch_urls: dict[str, str] = {}  # url -> article id added earlier in this batch
             group: list[tuple[Article, list[Chunk], list[str]]] = []
             group_size = 0
             for n, source in enumerate(items):
@@ -126,19 +163,26 @@ class NewsIndex:
                                                   reason="same text is already indexed"))
                     continue
                 seen.add(aid)
-                replaced = [old for old in self.catalogue.complete_by_url(article.meta.url)
-                            if old != aid] if article.meta.url else []
+                replaced: list[str] = []
+                if url := article.meta.url:
+                    replaced = [old for old in self.catalogue.complete_by_url(url) if old != aid]
+                    # Two versions of one URL in a batch: the later one wins, as if ingested one by one.
+                    if url in batch_urls and batch_urls[url] not in replaced:
+                        replaced.append(batch_urls[url])
+                    batch_urls[url] = aid
                 chunks = chunk_article(article, self.settings.chunk_chars, self.settings.chunk_overlap)
                 group.append((article, chunks, replaced))
                 group_size += len(chunks)
-                if group_size >= _GROUP_CHUNKS:
+                if group_size >= self.settings.commit_chunks:
                     outcomes.extend(self._commit(group))
                     group, group_size = [], 0
             if group:
                 outcomes.extend(self._commit(group))
             if progress:
                 progress(len(items), len(items), "updating keyword index")
-            if any(o.status in ("added", "replaced") for o in outcomes):
+            # Also when nothing changed now: a writer killed after its last commit left BM25 behind.
+            if (any(o.status in ("added", "replaced") for o in outcomes)
+                    or self.keyword.stored_generation() != self.catalogue.generation()):
                 self._rebuild_keyword()
         return IngestReport(tuple(outcomes))
 
@@ -170,7 +214,13 @@ class NewsIndex:
             self._purge(leftovers)
 
     def remove(self, article_id: str) -> ArticleRecord:
-        with write_lock(self.settings.home, self.settings.lock_timeout_s):
+        """Remove an article and all its chunks (id or unique prefix of 6+ characters).
+
+        Raises:
+            NotFound: no complete article has that id.
+            IndexBusy: another process kept the index longer than `lock_timeout_s`.
+        """
+        with self.writing():
             record = self.get(article_id)
             self.catalogue.mark_removing(record.article.article_id)
             self._purge([record.article.article_id])

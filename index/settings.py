@@ -24,6 +24,8 @@ class IndexSettings(BaseModel):
     max_file_bytes: int = Field(20_000_000, gt=0, description="Larger input files are rejected.")
     lock_timeout_s: float = Field(120.0, ge=0, description="How long a writer waits for the index's write lock.")
     embed_batch: int = Field(64, gt=0, description="Chunks embedded per batch.")
+    commit_chunks: int = Field(256, gt=0, description="Articles are committed (made searchable) in groups of about "
+                                                      "this many chunks: a crash loses at most one group's work.")
 
     def collection_name(self) -> str:
         # Vectors from different models or chunkings must never share a collection.

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, ClassVar, Iterator, Sequence
 from urllib.parse import urlparse
 
 from index.errors import BackendUnavailable, ConfigError
+from index.lock import unless_writing
 from index.settings import IndexSettings
 from index.types import ArticleMeta, Chunk
 
@@ -31,7 +34,7 @@ def make_client(settings: IndexSettings) -> Any:
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if not settings.chroma_url:
         settings.chroma_path.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+        return chromadb.PersistentClient(path=str(settings.chroma_path.resolve()), settings=chroma_settings)
     url = urlparse(settings.chroma_url)
     if url.scheme not in ("http", "https") or not url.hostname:
         raise ConfigError(f"NEWSDESK_INDEX__CHROMA_URL={settings.chroma_url!r} is not an http(s) URL.")
@@ -47,6 +50,78 @@ def make_client(settings: IndexSettings) -> Any:
     return client
 
 
+class _ReadWriteLock:
+    """Many threads use the client at once; reloading it waits for them and holds them off."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._readers = 0
+        self._writing = False
+
+    @contextmanager
+    def reading(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._writing)
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._readers -= 1
+                self._cond.notify_all()
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._writing and self._readers == 0)
+            self._writing = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._writing = False
+                self._cond.notify_all()
+
+
+class _EmbeddedClient:
+    """This process's PersistentClient for one path, reloaded when another process has changed the store.
+
+    An open PersistentClient keeps the vector index it loaded: measured with chromadb 1.5, a reader
+    process found 0 of 200 vectors that another process added after it opened (counts and gets were
+    current; only queries were stale), while a freshly opened client found all 200. Chroma already
+    shares one client System per path within a process, so this mirrors that with one handle per path.
+    """
+
+    _registry: ClassVar[dict[str, "_EmbeddedClient"]] = {}
+    _registry_lock: ClassVar[threading.Lock] = threading.Lock()
+
+    def __init__(self, settings: IndexSettings, version: object) -> None:
+        self.settings = settings
+        self.seen = version  # the store version this client has loaded
+        self.client = make_client(settings)
+        self.epoch = 0  # bumped by each reload, so collections are fetched again
+        self.rw = _ReadWriteLock()
+        self._reload_lock = threading.Lock()
+
+    @classmethod
+    def for_settings(cls, settings: IndexSettings, version: Callable[[], object]) -> "_EmbeddedClient":
+        key = str(settings.chroma_path.resolve())
+        with cls._registry_lock:
+            if key not in cls._registry:
+                cls._registry[key] = cls(settings, version())  # version read first: a write after it reloads
+            return cls._registry[key]
+
+    def reload(self, version: object) -> None:
+        with self._reload_lock:
+            if self.seen == version:
+                return  # another thread reloaded meanwhile
+            with self.rw.writing():
+                self.client.close()
+                self.client = make_client(self.settings)
+                self.epoch += 1
+                self.seen = version
+
+
 def chunk_metadata(chunk: Chunk, meta: ArticleMeta) -> dict[str, str | int]:
     md: dict[str, str | int] = {"article_id": chunk.article_id, "ordinal": chunk.ordinal,
                                 "start": chunk.start, "end": chunk.end, "title": meta.title}
@@ -58,21 +133,74 @@ def chunk_metadata(chunk: Chunk, meta: ArticleMeta) -> dict[str, str | int]:
 
 
 class ChunkStore:
-    """One Chroma collection of chunk vectors; ids are chunk ids, so writes are idempotent upserts."""
+    """One Chroma collection of chunk vectors; ids are chunk ids, so writes are idempotent upserts.
 
-    def __init__(self, settings: IndexSettings, client: Any | None = None) -> None:
+    `version` returns the shared store version (the catalogue bumps it around every write). In embedded
+    mode, a query first reloads the client when another process has changed the store since it was
+    loaded; a `chroma run` server is one shared copy and needs no reload.
+    """
+
+    def __init__(self, settings: IndexSettings, client: Any | None = None,
+                 version: Callable[[], object] | None = None) -> None:
         self.settings = settings
         self.url = settings.chroma_url or str(settings.chroma_path)
-        self.client = client if client is not None else make_client(settings)
         self.name = settings.collection_name()
-        self.collection = self._call(lambda: self.client.get_or_create_collection(
-            self.name, embedding_function=None,
-            metadata={"hnsw:space": "cosine", "embedding_model": settings.embedding_model,
-                      "chunk_chars": settings.chunk_chars, "chunk_overlap": settings.chunk_overlap}))
+        self._version = version or (lambda: None)
+        self._shared: _EmbeddedClient | None = None
+        if client is None and not settings.chroma_url:
+            self._shared = _EmbeddedClient.for_settings(settings, self._version)
+        self._client = client if client is not None or self._shared else make_client(settings)
+        self._collection: tuple[int, Any] | None = None
+        self._call(lambda col: None)  # create the collection now: a bad URL or path fails here, not at first use
 
-    def _call(self, fn: Any) -> Any:
+    @property
+    def client(self) -> Any:
+        return self._shared.client if self._shared else self._client
+
+    def _get_collection(self) -> Any:
+        epoch = self._shared.epoch if self._shared else 0
+        if self._collection is None or self._collection[0] != epoch:
+            col = self.client.get_or_create_collection(
+                self.name, embedding_function=None,
+                metadata={"hnsw:space": "cosine", "embedding_model": self.settings.embedding_model,
+                          "chunk_chars": self.settings.chunk_chars, "chunk_overlap": self.settings.chunk_overlap})
+            self._collection = (epoch, col)
+        return self._collection[1]
+
+    @property
+    def collection(self) -> Any:
+        return self._call(lambda col: col)
+
+    def refresh(self, writer: bool = False) -> None:
+        """Reload the embedded client if another process changed the store since it was loaded.
+
+        Readers reload only while no writer holds the index (they keep their consistent older view until
+        then); a writer calls this holding the write lock, before it writes.
+        """
+        shared = self._shared
+        if shared is None:
+            return
+        version = self._version()
+        if version == shared.seen:
+            return
+        if writer:
+            shared.reload(version)
+            return
+        with unless_writing(self.settings.home) as free:
+            if free:
+                shared.reload(version)
+
+    def mark_current(self) -> None:
+        """After this process's own writes (under the write lock): its client already holds them."""
+        if self._shared is not None:
+            self._shared.seen = self._version()
+
+    def _call(self, fn: Callable[[Any], Any]) -> Any:
         try:
-            return fn()
+            if self._shared is None:
+                return fn(self._get_collection())
+            with self._shared.rw.reading():
+                return fn(self._get_collection())
         except Exception as e:
             if self.settings.chroma_url and _is_connection_error(e):
                 raise BackendUnavailable(f"Lost the Chroma server at {self.settings.chroma_url} ({type(e).__name__}). "
@@ -85,7 +213,7 @@ class ChunkStore:
         # Chroma caps one call's batch size; 5,000 keeps well under it.
         for i in range(0, len(chunks), 5000):
             part = slice(i, i + 5000)
-            self._call(lambda: self.collection.upsert(
+            self._call(lambda col: col.upsert(
                 ids=[c.chunk_id for c in chunks[part]],
                 embeddings=[list(v) for v in vectors[part]],
                 documents=[c.text for c in chunks[part]],
@@ -95,20 +223,20 @@ class ChunkStore:
         for i in range(0, len(chunk_ids), 5000):
             ids = list(chunk_ids[i:i + 5000])
             if ids:
-                self._call(lambda: self.collection.delete(ids=ids))
+                self._call(lambda col: col.delete(ids=ids))
 
     def delete_article(self, article_id: str) -> None:
-        self._call(lambda: self.collection.delete(where={"article_id": article_id}))
+        self._call(lambda col: col.delete(where={"article_id": article_id}))
 
     def count(self) -> int:
-        return int(self._call(self.collection.count))
+        return int(self._call(lambda col: col.count()))
 
     def ids_by_article(self) -> dict[str, str]:
         """chunk_id -> article_id for everything in the collection (doctor's view of the store)."""
         out: dict[str, str] = {}
         offset = 0
         while True:
-            got = self._call(lambda: self.collection.get(include=["metadatas"], limit=5000, offset=offset))
+            got = self._call(lambda col: col.get(include=["metadatas"], limit=5000, offset=offset))
             for cid, md in zip(got["ids"], got["metadatas"]):
                 out[cid] = str((md or {}).get("article_id", ""))
             if len(got["ids"]) < 5000:
@@ -116,11 +244,12 @@ class ChunkStore:
             offset += 5000
 
     def query(self, vector: Sequence[float], k: int) -> list[StoredHit]:
+        self.refresh()
         n = self.count()
         if n == 0:
             return []
-        got = self._call(lambda: self.collection.query(query_embeddings=[list(vector)], n_results=min(k, n),
-                                                       include=["metadatas", "distances", "documents"]))
+        got = self._call(lambda col: col.query(query_embeddings=[list(vector)], n_results=min(k, n),
+                                               include=["metadatas", "distances", "documents"]))
         hits = []
         for cid, md, dist, doc in zip(got["ids"][0], got["metadatas"][0], got["distances"][0], got["documents"][0]):
             hits.append(StoredHit(cid, str((md or {}).get("article_id", "")), 1.0 - float(dist), doc or ""))
