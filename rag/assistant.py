@@ -35,9 +35,11 @@ def standalone_question(question: str, history: Sequence[Turn]) -> str:
     """
     if not history:
         return question
-    if _FOLLOW_UP.search(question) or len(question.split()) <= 4:
+    if _FOLLOW_UP.search(question) or _CONTINUES.match(question) or len(question.split()) <= 4:
         return f"{history[-1].answer.standalone_question} {question}"
     return question
+
+_CONTINUES = re.compile(r"\s*(and|but|also|what about|how about)\b", re.I)
 
 
 class AnswerStream:

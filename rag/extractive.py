@@ -28,7 +28,10 @@ def extractive_answer(question: str, hits: Sequence[Hit], max_sentences: int = 2
             scored.append((score, n, sentence))
     scored.sort(key=lambda t: -t[0])
     chosen: list[tuple[int, str]] = []
-    for _, n, sentence in scored:
+    for score, n, sentence in scored:
+        # A further sentence must match nearly as well as the best one, or it is noise.
+        if chosen and score < 0.7 * scored[0][0]:
+            break
         if sentence not in (c[1] for c in chosen):
             chosen.append((n, sentence))
         if len(chosen) == max_sentences:

@@ -7,12 +7,18 @@ import re
 
 from rag.types import Answer, Citation
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]<>()#+\-!|~$])")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~$])")
+_MD_LINE_START = re.compile(r"^(\s*)([#+\-=]|\d+[.)])", re.M)
 
 
 def escape_markdown(text: str) -> str:
-    """Article or model text shown as literal characters in Streamlit markdown (no HTML, no links)."""
-    return _MD_SPECIAL.sub(r"\\\1", text)
+    """Article or model text shown as literal characters in Streamlit markdown (no HTML, no links,
+    no headings or lists)."""
+    def line_start(m: re.Match[str]) -> str:
+        mark = m.group(2)  # "3." must become "3\." (a backslash before a digit is not an escape)
+        return m.group(1) + (mark[:-1] + "\\" + mark[-1] if mark[0].isdigit() else "\\" + mark)
+
+    return _MD_LINE_START.sub(line_start, _MD_SPECIAL.sub(r"\\\1", text))
 
 
 def source_label(c: Citation) -> str:

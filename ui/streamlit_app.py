@@ -85,7 +85,7 @@ def _show_report(report) -> None:  # type: ignore[no-untyped-def]
 
 
 def main() -> None:
-    st.title("🗞️ Newsdesk")
+    st.title("Newsdesk")
     st.caption("Answers from your articles only; every [n] opens the passage it came from.")
     try:
         assistant = get_assistant()

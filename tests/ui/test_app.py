@@ -16,6 +16,9 @@ APP = str(REPO / "ui" / "streamlit_app.py")
 def app(seeded: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
     # Extractive backend: these tests are about the UI wiring; answer quality is tested in tests/rag.
     monkeypatch.setenv("NEWSDESK_LLM__BACKEND", "extractive")
+    import streamlit as st
+
+    st.cache_resource.clear()  # the cached Assistant of an earlier test points at another home
     at = AppTest.from_file(APP, default_timeout=120)
     at.run()
     assert not at.exception

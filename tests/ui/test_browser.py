@@ -66,18 +66,17 @@ def test_chat_in_a_real_browser(app_url: str, artifacts: Path) -> None:
         page.goto(app_url)
         page.get_by_placeholder("Ask about the news").wait_for(timeout=120_000)
         _ask(page, "Who met Biden on Monday?")
-        page.get_by_text("Stoltenberg and Biden met on Monday").first.wait_for(timeout=120_000)
+        page.locator("[data-testid='stChatMessage']", has_text="Stoltenberg and Biden met on Monday").first.wait_for(
+            timeout=120_000)
         page.get_by_text("[1]").first.wait_for()
-        expander = page.locator("[data-testid='stExpander']").first
-        expander.click()
+        page.locator("[data-testid='stExpander'] summary", has_text="dpa").first.click()
         page.locator("mark").first.wait_for(timeout=30_000)
         assert "Stoltenberg and Biden met on Monday" in page.locator("mark").first.inner_text()
         page.screenshot(path=str(artifacts / "chat.png"), full_page=True)
 
         _ask(page, "What did the council approve on Friday?")
-        page.get_by_text("harbour budget").first.wait_for(timeout=120_000)
-        for e in page.locator("[data-testid='stExpander'] summary").all():
-            e.click()
+        page.locator("[data-testid='stChatMessage']", has_text="harbour budget").first.wait_for(timeout=120_000)
+        page.locator("[data-testid='stChatMessage'] [data-testid='stExpander'] summary", has_text="council").last.click()
         page.wait_for_timeout(1500)
         page.screenshot(path=str(artifacts / "xss.png"), full_page=True)
         assert page.evaluate("window.__pwned") is None

@@ -47,9 +47,11 @@ def test_ingest_list_ask_remove(capsys: pytest.CaptureFixture[str], tmp_path: Pa
 
 
 def test_ingest_with_rejections_exits_1_and_names_the_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    (tmp_path / "empty.txt").write_text("")
-    (tmp_path / "ok.txt").write_text("The harbour in Kiel reopened on Tuesday after a storm closed it for days.")
-    code, out, _ = run(capsys, "ingest", str(tmp_path))
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "empty.txt").write_text("")
+    (folder / "ok.txt").write_text("The harbour in Kiel reopened on Tuesday after a storm closed it for days.")
+    code, out, _ = run(capsys, "ingest", str(folder))
     assert code == 1
     assert "empty.txt" in out and "1 added" in out and "1 rejected" in out
 
