@@ -22,7 +22,7 @@ $(STAMP): requirements.txt requirements-model.txt requirements-dev.txt pyproject
 	touch $@
 
 run: install
-	$(BIN)/newsdesk ingest docs_corpus
+	$(BIN)/newsdesk ingest --if-empty docs_corpus
 	$(BIN)/newsdesk ui
 
 serve: install

@@ -64,6 +64,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from index.news_index import NewsIndex, sources_from_paths
 
     index = NewsIndex(_settings(args).index)
+    if args.if_empty and index.articles():
+        print(f"{len(index.articles())} article(s) already indexed; nothing to do (--if-empty).")
+        return 0
     update, close = _progress_bar("Indexing")
     try:
         report = index.ingest(sources_from_paths(args.paths), update,
@@ -179,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("ingest", help="Add article files or folders (.txt, .md, .html) to the index.")
     s.add_argument("paths", nargs="+")
     s.add_argument("--json", action="store_true", help="Print the report as JSON.")
+    s.add_argument("--if-empty", action="store_true", help="Do nothing if the index already has articles.")
     s.set_defaults(func=cmd_ingest)
 
     s = sub.add_parser("ask", help="Ask a question; the answer cites its passages.")

@@ -82,4 +82,16 @@ def test_chat_in_a_real_browser(app_url: str, artifacts: Path) -> None:
         assert page.evaluate("window.__pwned") is None
         assert dialogs == []
         assert page.get_by_text("<script>", exact=False).count() >= 1  # shown as literal text
+
+        # Upload a file from the sidebar; it is searchable at once.
+        upload = artifacts / "ghent.md"
+        upload.write_text("# Ghent opens bicycle bridge\n\nThe city of Ghent opened a new bicycle bridge over the "
+                          "Leie river on Saturday, the mayor announced.\n")
+        page.locator("[data-testid='stSidebar'] input[type='file']").set_input_files(str(upload))
+        page.get_by_role("button", name="Add uploaded files").click()
+        page.get_by_text("Added: Ghent opens bicycle bridge").wait_for(timeout=60_000)
+        _ask(page, "What did Ghent open over the Leie river?")
+        page.locator("[data-testid='stChatMessage']", has_text="bicycle bridge over the").first.wait_for(
+            timeout=120_000)
+        page.screenshot(path=str(artifacts / "upload.png"), full_page=True)
         browser.close()

@@ -1,0 +1,44 @@
+"""The HTTP API: the same Assistant behind FastAPI, errors mapped to status codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+
+@pytest.fixture
+def client(seeded: Path, monkeypatch: pytest.MonkeyPatch) -> TestClient:
+    monkeypatch.setenv("NEWSDESK_LLM__BACKEND", "extractive")
+    from ui import http
+
+    http.assistant.cache_clear()  # a cached Assistant of an earlier test points at another home
+    return TestClient(http.app)
+
+
+def test_ask_returns_the_answer_contract(client: TestClient) -> None:
+    r = client.post("/ask", json={"question": "Who met Biden on Monday?"})
+    assert r.status_code == 200
+    body = r.json()
+    assert not body["refused"] and body["backend"] == "extractive"
+    assert any("Stoltenberg and Biden met on Monday" in c["quote"] for c in body["citations"])
+
+
+def test_articles_add_list_remove(client: TestClient) -> None:
+    assert len(client.get("/articles").json()) == 2
+    r = client.post("/articles", json={"text": "The harbour in Kiel reopened on Tuesday after a storm closed it.",
+                                       "title": "Kiel harbour", "published": "2024-03-05"})
+    assert r.status_code == 200 and r.json()["added"] == 1
+    aid = r.json()["items"][0]["article_id"]
+    assert len(client.get("/articles").json()) == 3
+    assert client.delete(f"/articles/{aid}").status_code == 200
+    assert client.delete(f"/articles/{aid}").status_code == 404
+
+
+def test_bad_article_is_400_with_the_reason(client: TestClient) -> None:
+    r = client.post("/articles", json={"text": "short", "title": "x"})
+    assert r.status_code == 400 and "nothing to index" in r.json()["detail"]
+    r = client.post("/articles", json={"text": "A long enough text about the harbour in Kiel reopening.",
+                                       "published": "yesterday"})
+    assert r.status_code == 400 and "YYYY-MM-DD" in r.json()["detail"]
