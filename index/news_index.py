@@ -38,7 +38,7 @@ class Source:
         if self.data is not None:
             # An upload's name is only a label (uploads are never written to disk): keep its base name,
             # without NULs or folders, so "../../etc/passwd" is shown as "upload:passwd".
-            name = Path(self.label.replace("\x00", "")).name or "upload"
+            name = Path(self.label.replace("\x00", "")).name.strip(". ") or "upload"
             return parse_bytes(self.data, name, self.meta, max_bytes=max_bytes, source=f"upload:{name}")
         if len(self.text or "") > max_bytes:
             raise InputError(f"{self.label}: text is over the {max_bytes / 1e6:.0f} MB limit.")
@@ -125,10 +125,9 @@ class NewsIndex:
         # Ingesting a folder that holds NEWSDESK_HOME must not index the catalogue or the vectors.
         if source.path is None:
             return False
-        try:
-            return source.path.resolve().is_relative_to(self.settings.home.resolve())
-        except OSError:
-            return False
+        # realpath, not Path.resolve: a symlink loop must reach parse_file and be rejected there, not
+        # raise RuntimeError here and stop the whole batch.
+        return Path(os.path.realpath(source.path)).is_relative_to(os.path.realpath(self.settings.home))
 
     def ingest(self, sources: Iterable[Source], progress: Progress | None = None,
                on_wait: Callable[[str], None] | None = None) -> IngestReport:

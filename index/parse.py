@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import stat
 import unicodedata
 from datetime import date, datetime
 from pathlib import Path
@@ -15,6 +16,10 @@ from index.types import Article, ArticleMeta
 SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 MAX_TITLE_CHARS = 300
 _MIN_TEXT_CHARS = 20
+# Longest run without a space or line break that text may have. Real prose, long URLs and CJK
+# paragraphs stay far below it; base64 blobs and minified code do not (a 1 MB line would become
+# 1,250 chunks of noise that crowd out real passages).
+MAX_RUN_CHARS = 10_000
 
 # Magic numbers of formats people drop into folders by mistake; named in the error message.
 _BINARY_MAGIC = {
@@ -160,6 +165,10 @@ def parse_text(text: str, meta: dict[str, object] | None = None, *, source: str 
     if len(body) < _MIN_TEXT_CHARS:
         what = "is empty" if not body else f"has only {len(body)} characters of text"
         raise InputError(f"{source}: {what}; nothing to index.")
+    longest = max((m.end() - m.start() for m in re.finditer(r"\S+", body)), default=0)
+    if longest > MAX_RUN_CHARS:
+        raise InputError(f"{source}: has a run of {longest:,} characters without a space or line break "
+                         "(an encoded blob or minified code?), which is not article text.")
     if not fields.get("title"):
         fields["title"] = _first_line_title(body)
     if not fields.get("url"):
@@ -167,13 +176,17 @@ def parse_text(text: str, meta: dict[str, object] | None = None, *, source: str 
         m = re.search(r"^Source:\s*(https?://\S+)\s*$", body, re.M)
         if m:
             fields["url"] = m.group(1)
-    return Article(article_id=article_id_for(body), meta=make_meta(fields, source), text=body)
+    try:
+        meta = make_meta(fields, source)
+    except InputError as e:  # a batch report must say which file had the bad date
+        raise InputError(f"{source}: {e}") from e
+    return Article(article_id=article_id_for(body), meta=meta, text=body)
 
 
 def parse_bytes(data: bytes, name: str, meta: dict[str, object] | None = None, *,
                 max_bytes: int = 20_000_000, source: str | None = None) -> Article:
     """An uploaded or read file -> Article. `name` decides the format by its suffix."""
-    safe_name = Path(name.replace("\x00", "")).name or "upload"
+    safe_name = Path(name.replace("\x00", "")).name.strip(". ") or "upload"
     if len(data) > max_bytes:
         raise InputError(f"{safe_name}: is {len(data) / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit "
                          "(NEWSDESK_INDEX__MAX_FILE_BYTES).")
@@ -204,7 +217,11 @@ def read_sidecar(path: Path) -> dict[str, object]:
 def parse_file(path: Path, *, max_bytes: int = 20_000_000) -> Article:
     """A file on disk -> Article, metadata from front matter, a sidecar or the HTML itself."""
     try:
-        size = path.stat().st_size
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            # A FIFO would block the ingest forever and /dev/zero would never end.
+            raise InputError(f"{path}: is not a regular file (a pipe, device or socket); nothing to index.")
+        size = info.st_size
         if size > max_bytes:
             raise InputError(f"{path}: is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit "
                              "(NEWSDESK_INDEX__MAX_FILE_BYTES).")
