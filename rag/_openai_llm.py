@@ -16,9 +16,9 @@ class OpenAICompatibleLLM(LLM):
         self.name = "openai"
         self.url = base_url or "https://api.openai.com/v1"
         # A local server ignores the key, but the client insists on one.
-        self._chat = ChatOpenAI(base_url=base_url, api_key=api_key or "not-needed",  # type: ignore[arg-type]
+        self._chat = ChatOpenAI(base_url=base_url, api_key=api_key or "not-needed",
                                 model=model or "gpt-4o-mini", temperature=0, timeout=timeout_s,
-                                max_retries=1, max_tokens=max_tokens, streaming=True)  # type: ignore[call-arg]
+                                max_retries=1, max_tokens=max_tokens, streaming=True)
 
     def stream(self, messages: Sequence[Message]) -> Iterator[str]:
         import openai

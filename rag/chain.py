@@ -35,7 +35,7 @@ def build_generation_chain(llm: LLM) -> Runnable[dict[str, Any], str]:
         for messages in inputs:
             yield from llm.stream(messages)
 
-    fill = RunnableLambda(lambda x: {"question": x["question"], "sources": format_sources(x["hits"])})
+    fill: Runnable[dict[str, Any], dict[str, Any]] = RunnableLambda(lambda x: {"question": x["question"], "sources": format_sources(x["hits"])})
     return fill | build_prompt() | RunnableLambda(_to_messages) | RunnableGenerator(generate)
 
 

@@ -68,7 +68,7 @@ def verify_citations(text: str, hits: Sequence[Hit]) -> Verified:
     dropped: list[int] = []
 
     def keep_valid(m: re.Match[str]) -> str:
-        valid = []
+        valid: list[int] = []
         for n in _markers(m.group(1)):
             (valid if 1 <= n <= len(hits) else dropped).append(n)
         joined = "".join(f"[{n}]" for n in dict.fromkeys(valid))
