@@ -76,9 +76,17 @@ class NewsIndex:
 
     # --- text that gets embedded and keyword-indexed -----------------------------------------
     def indexed_text(self, chunk: Chunk, meta: ArticleMeta) -> str:
-        if not self.settings.embed_title or not meta.title:
-            return chunk.text
-        return f"{meta.title}\n{chunk.text}"
+        """Title, then 'Outlet · November 1, 2023', then the chunk: what gets embedded and keyword-indexed."""
+        head: list[str] = []
+        # A title derived from the first line is not repeated in front of the chunk that starts with it.
+        if self.settings.embed_title and meta.title and not (
+                chunk.ordinal == 0 and chunk.text.startswith(meta.title.rstrip("…").strip())):
+            head.append(meta.title)
+        if self.settings.embed_meta:
+            line = " · ".join(x for x in (meta.outlet, _spoken_date(meta.published)) if x)
+            if line:
+                head.append(line)
+        return "\n".join([*head, chunk.text])
 
     # --- reads ---------------------------------------------------------------------------------
     def complete_ids(self) -> set[str]:
@@ -235,6 +243,17 @@ class NewsIndex:
         if self.keyword.stored_generation() != self.catalogue.generation():
             with write_lock(self.settings.home, self.settings.lock_timeout_s):
                 self._rebuild_keyword()
+
+
+def _spoken_date(published: str | None) -> str:
+    # Questions write dates the way articles do ("published on November 1, 2023"), not ISO.
+    from datetime import date
+
+    try:
+        d = date.fromisoformat((published or "")[:10])
+    except ValueError:
+        return ""
+    return f"{d:%B} {d.day}, {d.year}"
 
 
 def sources_from_paths(paths: Sequence[str | Path]) -> list[Source]:

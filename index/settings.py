@@ -18,6 +18,8 @@ class IndexSettings(BaseModel):
     chunk_overlap: int = Field(150, ge=0, description="Characters shared by neighbouring chunks (whole sentences).")
     embedding_model: str = Field(DEFAULT_EMBEDDER, description="Packaged embedding model, see shared/DESIGN.md.")
     embed_title: bool = Field(True, description="Prefix the title to each chunk's embedded and keyword text.")
+    embed_meta: bool = Field(True, description="Also prefix the outlet and date ('The Verge · November 1, 2023'): "
+                                              "questions name them (docs/BENCHMARKS.md).")
     collection_prefix: str = Field("articles", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]{0,40}$",
                                    description="Collection name prefix: separate indexes sharing one Chroma server.")
     chroma_url: str | None = Field(None, description="Use a `chroma run` server at this URL instead of the local path.")
@@ -30,6 +32,8 @@ class IndexSettings(BaseModel):
     def collection_name(self) -> str:
         # Vectors from different models or chunkings must never share a collection.
         key = f"{self.embedding_model}|{self.chunk_chars}|{self.chunk_overlap}|{self.embed_title}"
+        if self.embed_meta:  # appended only when on, so indexes built before it keep their name
+            key += "|meta"
         return f"{self.collection_prefix}_" + hashlib.sha256(key.encode()).hexdigest()[:12]
 
     @property

