@@ -177,10 +177,10 @@ def parse_text(text: str, meta: dict[str, object] | None = None, *, source: str 
         if m:
             fields["url"] = m.group(1)
     try:
-        meta = make_meta(fields, source)
+        article_meta = make_meta(fields, source)
     except InputError as e:  # a batch report must say which file had the bad date
         raise InputError(f"{source}: {e}") from e
-    return Article(article_id=article_id_for(body), meta=meta, text=body)
+    return Article(article_id=article_id_for(body), meta=article_meta, text=body)
 
 
 def parse_bytes(data: bytes, name: str, meta: dict[str, object] | None = None, *,
