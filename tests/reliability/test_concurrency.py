@@ -142,3 +142,51 @@ def test_open_reader_sees_articles_another_process_adds(tmp_home: Path, tmp_path
     assert child.exitcode == 0
     assert len(assistant.index.catalogue.complete_ids()) == 6
     assert_dense_finds_every_article(assistant.index)
+
+
+def test_writer_thread_and_readers_share_one_assistant(tmp_home: Path) -> None:
+    """As in the Streamlit process: one Assistant, uploads on one thread while 4 threads ask questions."""
+    from index.news_index import Source
+
+    assistant = Assistant.from_settings(Settings(home=tmp_home, llm={"backend": "extractive"}))
+    assistant.index.ingest(sources_from_paths([CORPUS]))
+    errors: list[str] = []
+    asked = [0] * 4
+    stop = time.monotonic() + 12
+    added: list[str] = []
+
+    def write() -> None:
+        version = 0
+        while time.monotonic() < stop:
+            try:
+                version += 1
+                report = assistant.add_upload(f"slot{version % 3}.md", article_text(version % 3, version).encode())
+                added.append(report.outcomes[0].status)
+                if version % 4 == 0:
+                    ids = [r.article.article_id for r in assistant.articles() if r.article.meta.url]
+                    if ids:
+                        assistant.remove_article(ids[0])
+                assistant.add_text(article_text(50, 0))
+            except Exception:
+                errors.append(traceback.format_exc())
+
+    def read(n: int) -> None:
+        while time.monotonic() < stop:
+            try:
+                assistant.ask(QUESTIONS[(n + asked[n]) % len(QUESTIONS)])
+                asked[n] += 1
+            except Exception:
+                errors.append(traceback.format_exc())
+
+    threads = [threading.Thread(target=write)] + [threading.Thread(target=read, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors, errors[0]
+    assert added and sum(asked) > 10
+    urls = [r.article.meta.url for r in assistant.articles() if r.article.meta.url]
+    assert len(urls) == len(set(urls))
+    assert_store_matches_catalogue(assistant.index)
+    assert check_index(assistant.index)["ok"]
+    assert_dense_finds_every_article(assistant.index)
