@@ -127,12 +127,12 @@ class HybridRetriever:
             return {}
         import numpy as np
 
-        store = self.index.store
-        got = store._call(lambda col: col.get(ids=list(chunk_ids), include=["embeddings"]))
-        if got.get("embeddings") is None or not len(got["embeddings"]):
+        # ChunkStore.embeddings leaves out ids that another process added or removed meanwhile.
+        stored = self.index.store.embeddings(chunk_ids)
+        if not stored:
             return {}
-        sims = np.asarray(got["embeddings"], dtype=np.float32) @ np.asarray(vector, dtype=np.float32)
-        return {cid: float(s) for cid, s in zip(got["ids"], sims)}
+        sims = np.asarray(list(stored.values()), dtype=np.float32) @ np.asarray(vector, dtype=np.float32)
+        return {cid: float(s) for cid, s in zip(stored, sims)}
 
     def retrieve(self, question: str, k: int | None = None) -> Retrieval:
         s = self.settings
