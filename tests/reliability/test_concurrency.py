@@ -190,3 +190,38 @@ def test_writer_thread_and_readers_share_one_assistant(tmp_home: Path) -> None:
     assert_store_matches_catalogue(assistant.index)
     assert check_index(assistant.index)["ok"]
     assert_dense_finds_every_article(assistant.index)
+
+
+def test_second_writer_waits_with_index_busy_message_then_gives_up_clearly(
+        tmp_home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from index.lock import write_lock
+    from ui.cli import main
+
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold(seconds: float) -> None:  # another writer (flock conflicts across file descriptors)
+        with write_lock(tmp_home, 5):
+            held.set()
+            release.wait(seconds)
+
+    monkeypatch.setenv("NEWSDESK_INDEX__LOCK_TIMEOUT_S", "1")
+    holder = threading.Thread(target=hold, args=(30,))
+    holder.start()
+    held.wait(10)
+    assert main(["ingest", str(CORPUS)]) == 1
+    err = capsys.readouterr().err
+    assert "Index busy" in err and "is busy: another process is writing" in err and "Waited 1 s" in err
+    release.set()
+    holder.join()
+
+    monkeypatch.setenv("NEWSDESK_INDEX__LOCK_TIMEOUT_S", "60")
+    held.clear()
+    release.clear()
+    holder = threading.Thread(target=hold, args=(2,))
+    holder.start()
+    held.wait(10)
+    assert main(["ingest", str(CORPUS)]) == 0  # waits for the other writer, then does its work
+    out, err = capsys.readouterr()
+    assert "Index busy" in err and "2 added" in out
+    holder.join()

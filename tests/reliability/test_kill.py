@@ -31,7 +31,7 @@ from tests.reliability.conftest import (assert_dense_finds_every_article, assert
 
 pytestmark = pytest.mark.slow
 
-KILLS = 22
+KILLS = 20
 SLOTS = 10
 CHANGED = 4  # articles given a new version (same URL) each round: replacements to interrupt
 COMMIT_CHUNKS = 3  # about one article per commit group, so kills land between and inside commits
