@@ -68,15 +68,34 @@ _ANSWER_LINE = re.compile(r"^\W*(?:final\s+|short\s+)?answer\W*:\s*(.+?)\s*$", r
 
 
 def final_answer(text: str) -> str:
-    """The short answer: the last 'Answer: …' line if there is one, else the whole text; markers removed."""
+    """The short answer: the last 'Answer: …' line if there is one, else the first sentence; markers removed.
+
+    The small local model often ignores the answer-line request and answers in full sentences; its first
+    sentence carries the answer ("Yes, both …", "… is Sam Bankman-Fried.").
+    """
+    from index.chunking import sentence_spans
+
     lines = _ANSWER_LINE.findall(text)
-    short = lines[-1] if lines else text
+    if lines:
+        short = lines[-1]
+    else:
+        clean = _MARKERS.sub("", text).strip()
+        spans = sentence_spans(clean)
+        short = clean[spans[0][0]:spans[0][1]] if spans else clean
     return " ".join(_MARKERS.sub("", short).split()).strip(" *_")
 
 
+def _bare_words(text: str) -> set[str]:
+    return {w.strip(".,;:!?\"'()[]*") for w in text.lower().split()} - {""}
+
+
 def official_correct(prediction: str, gold: str) -> bool:
-    """MultiHop-RAG `qa_evaluate.py`: lowercased prediction and gold share a whitespace-separated word."""
-    return bool(set(prediction.lower().split()) & set(gold.lower().split()))
+    """MultiHop-RAG `qa_evaluate.py`: lowercased prediction and gold share a whitespace-separated word.
+
+    Punctuation at the ends of words is dropped first ("Yes," matches "Yes"): the paper's answers were bare
+    words, ours come in sentences.
+    """
+    return bool(_bare_words(prediction) & _bare_words(gold))
 
 
 def _words(text: str) -> str:

@@ -46,6 +46,7 @@ def test_final_answer_takes_last_answer_line_without_markers() -> None:
     assert final_answer(text) == "Sam Bankman-Fried."
     assert final_answer("**Final answer:** Yes") == "Yes"
     assert final_answer("No line here [3].") == "No line here."
+    assert final_answer("Yes, both say so [1]. Then more [2].") == "Yes, both say so."
 
 
 def test_official_metric_is_one_shared_word() -> None:
@@ -54,6 +55,7 @@ def test_official_metric_is_one_shared_word() -> None:
     assert official_correct("Caesars", "Caesars Sportsbook.")
     assert not official_correct("DraftKings", "Caesars Sportsbook")
     assert official_correct("yes", "Yes")
+    assert official_correct("Yes, both agree.", "Yes")  # edge punctuation dropped
 
 
 def test_strict_metric_needs_the_whole_gold_as_words() -> None:
