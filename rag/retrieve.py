@@ -110,16 +110,33 @@ class HybridRetriever:
             self._outlets = (gen, sorted(r[0] for r in rows))
         return self._outlets[1]
 
-    def _dense_where(self, vector: Sequence[float], where: dict[str, Any], n: int) -> dict[str, float]:
-        """Best dense matches among chunks whose metadata matches `where` (chunk_id -> cosine)."""
-        # SEE: ChunkStore has no `where` parameter yet; `_call` gives the collection under the store's read lock.
+    def _deep(self, vector: Sequence[float], n: int) -> dict[str, tuple[float, dict[str, Any]]]:
+        """The n best dense matches with their Chroma metadata (chunk_id -> (cosine, metadata)).
+
+        One unfiltered query: a `where`-filtered query per named outlet cost ~100 ms each at 100k chunks.
+        """
+        # SEE: ChunkStore.query returns no metadata; `_call` gives the collection under the store's read lock.
+        store = self.index.store
+        got = store._call(lambda col: col.query(query_embeddings=[list(vector)], n_results=max(1, min(n, store.count())),
+                                                include=["metadatas", "distances"]))
+        return {cid: (1.0 - float(d), md or {}) for cid, d, md in zip(got["ids"][0], got["distances"][0],
+                                                                      got["metadatas"][0])}
+
+    def _stored(self, vector: Sequence[float], chunk_ids: Sequence[str]) -> dict[str, tuple[float, dict[str, Any]]]:
+        """Cosine and metadata of chunks the deep dense query did not return (BM25-only candidates)."""
+        if not chunk_ids:
+            return {}
+        import numpy as np
+
         store = self.index.store
         try:
-            got = store._call(lambda col: col.query(query_embeddings=[list(vector)], n_results=n, where=where,
-                                                    include=["distances"]))
-        except Exception:  # noqa: BLE001 - fewer matches than n, or an old server: the boost is optional
+            got = store._call(lambda col: col.get(ids=list(chunk_ids), include=["metadatas", "embeddings"]))
+        except Exception:  # noqa: BLE001 - an id removed meanwhile: fall back to the tolerant path, no metadata
+            return {cid: (sim, {}) for cid, sim in self._similarities(vector, chunk_ids).items()}
+        if got.get("embeddings") is None or not len(got["embeddings"]):
             return {}
-        return {cid: 1.0 - float(d) for cid, d in zip(got["ids"][0], got["distances"][0])}
+        sims = np.asarray(got["embeddings"], dtype=np.float32) @ np.asarray(vector, dtype=np.float32)
+        return {cid: (float(sim), md or {}) for cid, sim, md in zip(got["ids"], sims, got["metadatas"])}
 
     def _similarities(self, vector: Sequence[float], chunk_ids: Sequence[str]) -> dict[str, float]:
         """Cosine similarity of chunks the dense search did not return (BM25-only candidates)."""
@@ -150,7 +167,6 @@ class HybridRetriever:
         keyword: list[tuple[str, float]] = []
         if s.mode != "dense":
             keyword = self.index.keyword.search(question, s.fetch_k)
-        metas: dict[str, Any] = {}
         if s.mode == "dense":
             ranked = [(cid, similarity[cid]) for cid in dense_ids]
             stage = "dense"
@@ -161,48 +177,49 @@ class HybridRetriever:
             ranked = fuse([(dense_ids, s.dense_weight), ([cid for cid, _ in keyword], s.keyword_weight)], s.rrf_k)
             stage = "fused"
         else:
-            ranked, metas = self._fuse_with_metadata(question, vector, similarity, keyword)
+            ranked = self._fuse_with_metadata(question, vector, similarity, keyword, complete)
             stage = "fused"
         top = [cid for cid, _ in ranked[: max(k, s.fetch_k)]]
-        chunks = {**metas, **chunks_by_ids(self.index.catalogue, [c for c in top if c not in metas])}
+        chunks = chunks_by_ids(self.index.catalogue, top)
         hits = [Hit(chunks[cid][0], chunks[cid][1], score, stage, similarity.get(cid))
                 for cid, score in ranked[: max(k, s.fetch_k)] if cid in chunks]
         return Retrieval(tuple(hits[:k]), best)
 
     def _fuse_with_metadata(self, question: str, vector: Sequence[float], similarity: dict[str, float],
-                            keyword: list[tuple[str, float]]) -> tuple[list[tuple[str, float]], dict[str, Any]]:
+                            keyword: list[tuple[str, float]], complete: set[str]) -> list[tuple[str, float]]:
         s = self.settings
-        keyword_scores = dict(keyword)
         named_outlets = outlets_named(question, self.outlets()) if s.metadata_boost > 0 else []
-        named_dates = sorted(dates_named(question)) if s.metadata_boost > 0 else []
-        extra: dict[str, float] = {}
-        wheres = [{"outlet": o} for o in named_outlets] + [{"published": d} for d in named_dates]
-        for where in wheres:
-            extra.update(self._dense_where(vector, where, s.metadata_fetch))
-        if wheres:
-            # Deeper BM25, so the named outlet's keyword matches are candidates too, with their true scores.
-            keyword_scores = dict(self.index.keyword.search(question, s.fetch_k * 5))
-        ids = set(similarity) | set(extra) | set(keyword_scores)
-        metas = chunks_by_ids(self.index.catalogue, sorted(ids)) if wheres else {}
-        if wheres:
-            ids = {cid for cid in ids if cid in metas}  # drops pending/removed articles too
-            deep = dict(keyword)
-            boost_of = {}
-            for cid in ids:
-                meta = metas[cid][1]
-                hit = (meta.outlet in named_outlets) + ((meta.published or "")[:10] in named_dates)
-                if hit:
-                    boost_of[cid] = s.metadata_boost * hit
-            # Keyword candidates: BM25's own top fetch_k plus the deeper ones from a named outlet/date.
-            keyword_scores = {cid: sc for cid, sc in keyword_scores.items()
-                              if cid in ids and (cid in deep or cid in boost_of)}
-            ids = set(similarity) | {c for c in extra if c in ids} | set(keyword_scores)
-        else:
-            boost_of = {}
-        dense_scores = {**{c: v for c, v in extra.items() if c in ids}, **similarity}
-        missing = [cid for cid in ids if cid not in dense_scores]
-        dense_scores.update(self._similarities(vector, missing))
-        similarity.update({c: v for c, v in dense_scores.items() if c in ids})
-        ranked = fuse_scores({c: v for c, v in dense_scores.items() if c in ids}, keyword_scores,
-                             s.dense_weight, s.keyword_weight, {c: b for c, b in boost_of.items() if c in ids})
-        return ranked, metas
+        named_dates = set(dates_named(question)) if s.metadata_boost > 0 else set()
+        if not named_outlets and not named_dates:
+            dense = dict(similarity)
+            dense.update(self._similarities(vector, [cid for cid, _ in keyword if cid not in dense]))
+            similarity.update(dense)
+            return fuse_scores(dense, dict(keyword), s.dense_weight, s.keyword_weight)
+        # Deeper lists from both sides, so a named outlet's or date's best matches are candidates too.
+        deep = self._deep(vector, s.fetch_k * 5)
+        deep_keyword = self.index.keyword.search(question, s.fetch_k * 5)
+        deep.update(self._stored(vector, [cid for cid, _ in deep_keyword if cid not in deep]))
+        deep = {cid: v for cid, v in deep.items() if str(v[1].get("article_id", cid.split(":")[0])) in complete}
+
+        def matches(cid: str) -> int:
+            md = deep[cid][1]
+            return (md.get("outlet") in named_outlets) + (str(md.get("published") or "")[:10] in named_dates)
+
+        candidates = set(similarity) | {cid for cid, _ in keyword}
+        for order in (sorted(deep, key=lambda c: -deep[c][0]), [c for c, _ in deep_keyword]):
+            taken: dict[str, int] = {}
+            for cid in order:
+                if cid not in deep:
+                    continue
+                md = deep[cid][1]
+                for key in ([md.get("outlet")] if md.get("outlet") in named_outlets else []) + \
+                        ([str(md.get("published"))[:10]] if str(md.get("published") or "")[:10] in named_dates else []):
+                    if taken.get(key, 0) < s.metadata_fetch:
+                        taken[key] = taken.get(key, 0) + 1
+                        candidates.add(cid)
+        candidates &= set(deep) | set(similarity)
+        dense = {cid: deep[cid][0] if cid in deep else similarity[cid] for cid in candidates}
+        similarity.update(dense)
+        keyword_scores = {cid: sc for cid, sc in deep_keyword if cid in candidates}
+        boost = {cid: s.metadata_boost * m for cid in candidates if cid in deep and (m := matches(cid))}
+        return fuse_scores(dense, keyword_scores, s.dense_weight, s.keyword_weight, boost)
