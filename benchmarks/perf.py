@@ -112,7 +112,7 @@ class _ReusingEmbedder:
         return out.tolist()  # type: ignore[no-any-return]
 
     def embed_query(self, text: str) -> list[float]:
-        return self.inner.embed_query(text)
+        return list(self.inner.embed_query(text))
 
 
 def build_synthetic(home: Path, n_chunks: int) -> dict[str, Any]:

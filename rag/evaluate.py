@@ -181,7 +181,9 @@ class _Ranker:
     def rank(self, question: str) -> list[tuple[str, str]]:
         """(key, text) best first, key = article id (ours) or source label (plain)."""
         if self.retriever == "plain":
-            return self.baseline.search(question, RANK_DEPTH)
+            assert self.baseline is not None
+            ranked: list[tuple[str, str]] = self.baseline.search(question, RANK_DEPTH)
+            return ranked
         hits = self.assistant.retrieve(question, RANK_DEPTH).hits
         return [(h.chunk.article_id, h.chunk.text) for h in hits]
 
@@ -274,14 +276,14 @@ def _answer_from_hits(assistant: Any, question: str, hits: Sequence[Hit]) -> Ans
     llm = assistant.llm
     text = extractive_answer(question, hits) if llm is None else \
         "".join(build_generation_chain(llm).stream({"question": question, "hits": list(hits)})).strip()
-    base = dict(question=question, standalone_question=question, backend=assistant.settings.llm.backend,
-                hits=tuple(hits))
+    base: dict[str, Any] = dict(question=question, standalone_question=question,
+                                backend=assistant.settings.llm.backend, hits=tuple(hits))
     if not text:
-        return Answer(text=REFUSAL_TEXT, refused=True, **base)  # type: ignore[arg-type]
+        return Answer(text=REFUSAL_TEXT, refused=True, **base)
     v = verify_citations(text, hits)
     refused = looks_like_refusal(final_answer(v.text)) and not any(c.supported for c in v.citations)
     return Answer(text=v.text, refused=refused, citations=v.citations, dropped_markers=v.dropped_markers,
-                  unsupported_sentences=v.unsupported_sentences, **base)  # type: ignore[arg-type]
+                  unsupported_sentences=v.unsupported_sentences, **base)
 
 
 MULTIHOP_RETRIEVAL_KEYS = ("hits@4", "hits@10", "mrr@10", "evidence_recall@10")

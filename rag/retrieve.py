@@ -212,8 +212,8 @@ class HybridRetriever:
                 if cid not in deep:
                     continue
                 md = deep[cid][1]
-                for key in ([md.get("outlet")] if md.get("outlet") in named_outlets else []) + \
-                        ([str(md.get("published"))[:10]] if str(md.get("published") or "")[:10] in named_dates else []):
+                outlet, day = str(md.get("outlet") or ""), str(md.get("published") or "")[:10]
+                for key in [x for x in (outlet, day) if x in named_outlets or x in named_dates]:
                     if taken.get(key, 0) < s.metadata_fetch:
                         taken[key] = taken.get(key, 0) + 1
                         candidates.add(cid)

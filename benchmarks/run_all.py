@@ -1,0 +1,22 @@
+"""`make bench`: retrieval quality side by side, then the performance benchmarks (see docs/BENCHMARKS.md).
+
+The 100k-chunk latency needs a prepared index: `python -m benchmarks.perf build --chunks 100000 --home DIR`
+then `python -m benchmarks.perf latency --home DIR --chunks 100000` (the build takes minutes).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from benchmarks import perf, quality
+
+
+def main() -> int:
+    quality.main([])
+    for args in (["ingest"], ["latency"], ["llm"]):
+        perf.main(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
