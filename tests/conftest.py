@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
+import subprocess
+import sys
 from pathlib import Path
 from typing import Iterator
 
@@ -68,3 +71,36 @@ def gguf_path() -> Path:
 def artifacts() -> Iterator[Path]:
     ARTIFACTS.mkdir(exist_ok=True)
     yield ARTIFACTS
+
+
+def wait_until_up(url: str, proc: "subprocess.Popen[bytes] | None" = None, seconds: float = 60) -> None:
+    """Poll `url` until it answers; fail early if the server process died."""
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            pytest.fail(f"server for {url} exited with {proc.returncode}")
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return
+        except OSError:
+            time.sleep(0.1)
+    pytest.fail(f"nothing answered at {url} within {seconds:.0f} s")
+
+
+@contextlib.contextmanager
+def streamlit_app(backend: str = "extractive") -> Iterator[str]:
+    """`newsdesk ui` on a free port over the current NEWSDESK_HOME; yields its URL."""
+    port = free_port()
+    env = {**os.environ, "NEWSDESK_LLM__BACKEND": backend}
+    proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "ui", "--port", str(port)], cwd=REPO, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_up(f"{url}/_stcore/health", proc)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(20)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Iterator
 
@@ -14,7 +13,7 @@ import pytest
 from index.errors import NotFound
 from index.news_index import NewsIndex, Source, sources_from_paths
 from index.settings import IndexSettings
-from tests.conftest import CORPUS, REPO, free_port
+from tests.conftest import CORPUS, free_port, wait_until_up
 
 ARTICLE = ("---\ntitle: Harbour reopens\nurl: https://example.com/harbour\n---\n"
            "The harbour in Kiel reopened on Tuesday after a storm closed it for three days. "
@@ -29,16 +28,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     proc = subprocess.Popen([str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
-    import urllib.request
-    for _ in range(300):
-        try:
-            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail("chroma run did not start")
+    wait_until_up(f"{url}/api/v2/heartbeat", proc, 30)
     yield url
     proc.terminate()
     proc.wait(10)

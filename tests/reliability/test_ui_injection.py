@@ -4,19 +4,14 @@ any HTML-enabled element) and in headless Chromium against `streamlit run` (no d
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import REPO, free_port
+from tests.conftest import REPO, streamlit_app
 
 APP = str(REPO / "ui" / "streamlit_app.py")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
@@ -75,24 +70,8 @@ def test_apptest_renders_no_raw_html_from_articles(hostile_home: Path, monkeypat
 
 @pytest.fixture
 def app_url(hostile_home: Path) -> Iterator[str]:
-    port = free_port()
-    env = {**os.environ, "NEWSDESK_LLM__BACKEND": "extractive"}
-    proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "ui", "--port", str(port)], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("streamlit did not start")
+    with streamlit_app() as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(20)
 
 
 @pytest.mark.e2e

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 from typing import Iterator
 
 import pytest
 
-from tests.conftest import REPO, free_port
+from tests.conftest import streamlit_app
 
 pytestmark = pytest.mark.e2e
 CHROMIUM = "/usr/bin/chromium"
@@ -29,24 +24,8 @@ def app_url(seeded: Path) -> Iterator[str]:
     NewsIndex(Settings().index).ingest([Source("xss", text=(
         "The council met on Friday to approve the harbour budget. <script>window.__pwned = 1; alert('x')</script> "
         "<img src=x onerror=\"window.__pwned = 2; alert('y')\"> The vote was unanimous."))])
-    port = free_port()
-    env = {**os.environ, "NEWSDESK_LLM__BACKEND": "extractive"}
-    proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "ui", "--port", str(port)], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                urllib.request.urlopen(f"{url}/_stcore/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("streamlit did not start")
+    with streamlit_app() as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(20)
 
 
 def _ask(page, question: str) -> None:  # type: ignore[no-untyped-def]
