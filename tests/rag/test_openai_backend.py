@@ -4,9 +4,6 @@ OpenAI-compatible server with the packaged model, reached through langchain-open
 from __future__ import annotations
 
 import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 from typing import Iterator
 
@@ -15,37 +12,14 @@ import pytest
 from rag.assistant import Assistant
 from rag.settings import Settings
 from tests.conftest import free_port
+from tests.reliability.servers import llama_server
 
 pytestmark = pytest.mark.e2e
 
 
-def _wait_ready(url: str, proc: subprocess.Popen, seconds: float = 120) -> None:  # type: ignore[type-arg]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"llama_cpp.server exited with {proc.returncode}")
-        try:
-            urllib.request.urlopen(f"{url}/models", timeout=1)
-            return
-        except OSError:
-            time.sleep(0.25)
-    raise TimeoutError("llama_cpp.server did not become ready")
-
-
 @pytest.fixture(scope="module")
-def llm_server(gguf_path: Path) -> Iterator[tuple[str, subprocess.Popen]]:  # type: ignore[type-arg]
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(gguf_path), "--host",
-                             "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_batch", "512",
-                             "--logits_all", "False", "--model_alias", "qwen-local"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/v1"
-    try:
-        _wait_ready(url, proc)
-        yield url, proc
-    finally:
-        proc.terminate()
-        proc.wait(20)
+def llm_server(gguf_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    yield from llama_server(gguf_path)
 
 
 def test_openai_client_talks_to_the_server(llm_server: tuple[str, subprocess.Popen]) -> None:  # type: ignore[type-arg]
