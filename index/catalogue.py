@@ -235,3 +235,22 @@ def chunks_by_ids(catalogue: Catalogue, chunk_ids: Sequence[str]) -> dict[str, t
                 out[cid] = (Chunk(cid, aid, ordinal, start, end, text[start:end]),
                             ArticleMeta(title, outlet, author, published, url, source))
     return out
+
+
+def article_dates_and_outlets(catalogue: Catalogue, article_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+    """article_id -> (outlet, ISO day published) of complete articles; '' where unknown.
+
+    Retrieval reads these for a few hundred candidates per question: from here, by primary key, they cost
+    ~1 ms, while asking Chroma for the candidates' metadata cost ~7 ms at 100k chunks.
+    """
+    out: dict[str, tuple[str, str]] = {}
+    ids = list(dict.fromkeys(article_ids))
+    with catalogue.reading() as db:
+        for i in range(0, len(ids), 500):
+            part = ids[i:i + 500]
+            rows = db.execute("SELECT article_id, outlet, published FROM articles"
+                              f" WHERE +status = 'complete' AND article_id IN ({','.join('?' * len(part))})",
+                              part).fetchall()
+            for aid, outlet, published in rows:
+                out[aid] = (outlet or "", (published or "")[:10])
+    return out

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Sequence
 
-from index.catalogue import chunks_by_ids
+from index.catalogue import article_dates_and_outlets, chunks_by_ids
 from index.news_index import NewsIndex
 from rag.settings import RetrievalSettings
 from rag.types import Hit
@@ -76,6 +77,7 @@ def dates_named(question: str) -> set[str]:
     return {d for d in out if 1 <= int(d[5:7]) <= 12 and 1 <= int(d[8:10]) <= 31}
 
 
+@lru_cache(maxsize=4096)
 def _name_pattern(outlet: str) -> re.Pattern[str] | None:
     # Case-sensitive whole words, any punctuation/spacing between them: "The Age" must not match "the age of".
     words = re.findall(r"\w+", outlet)
@@ -110,34 +112,6 @@ class HybridRetriever:
             self._outlets = (gen, sorted(r[0] for r in rows))
         return self._outlets[1]
 
-    def _deep(self, vector: Sequence[float], n: int) -> dict[str, tuple[float, dict[str, Any]]]:
-        """The n best dense matches with their Chroma metadata (chunk_id -> (cosine, metadata)).
-
-        One unfiltered query: a `where`-filtered query per named outlet cost ~100 ms each at 100k chunks.
-        """
-        # SEE: ChunkStore.query returns no metadata; `_call` gives the collection under the store's read lock.
-        store = self.index.store
-        got = store._call(lambda col: col.query(query_embeddings=[list(vector)], n_results=max(1, min(n, store.count())),
-                                                include=["metadatas", "distances"]))
-        return {cid: (1.0 - float(d), md or {}) for cid, d, md in zip(got["ids"][0], got["distances"][0],
-                                                                      got["metadatas"][0])}
-
-    def _stored(self, vector: Sequence[float], chunk_ids: Sequence[str]) -> dict[str, tuple[float, dict[str, Any]]]:
-        """Cosine and metadata of chunks the deep dense query did not return (BM25-only candidates)."""
-        if not chunk_ids:
-            return {}
-        import numpy as np
-
-        store = self.index.store
-        try:
-            got = store._call(lambda col: col.get(ids=list(chunk_ids), include=["metadatas", "embeddings"]))
-        except Exception:  # noqa: BLE001 - an id removed meanwhile: fall back to the tolerant path, no metadata
-            return {cid: (sim, {}) for cid, sim in self._similarities(vector, chunk_ids).items()}
-        if got.get("embeddings") is None or not len(got["embeddings"]):
-            return {}
-        sims = np.asarray(got["embeddings"], dtype=np.float32) @ np.asarray(vector, dtype=np.float32)
-        return {cid: (float(sim), md or {}) for cid, sim, md in zip(got["ids"], sims, got["metadatas"])}
-
     def _similarities(self, vector: Sequence[float], chunk_ids: Sequence[str]) -> dict[str, float]:
         """Cosine similarity of chunks the dense search did not return (BM25-only candidates)."""
         if not chunk_ids:
@@ -155,18 +129,25 @@ class HybridRetriever:
         s = self.settings
         k = k or s.k
         complete = self.index.complete_ids()
+        boosting = s.mode == "hybrid" and s.fusion == "score" and s.metadata_boost > 0
+        named_outlets = outlets_named(question, self.outlets()) if boosting else []
+        named_dates = dates_named(question) if boosting else set()
+        # One dense query and one BM25 search per question: deeper lists when the question names an outlet or
+        # a date (their best matches must be candidates); the first fetch_k of each are the ordinary lists.
+        depth = s.fetch_k * 5 if named_outlets or named_dates else s.fetch_k
+        vector = self.index.embedder.embed_query(question)
+        stored = self.index.store.query(vector, depth, with_metadata=False)
         similarity: dict[str, float] = {}
         dense_ids: list[str] = []
-        # The gate needs the dense similarity even in bm25 mode.
-        vector = self.index.embedder.embed_query(question)
-        for h in self.index.store.query(vector, s.fetch_k):
+        for h in stored[: s.fetch_k]:
             if h.article_id in complete:  # chunks of pending/removed articles are never shown
                 similarity[h.chunk_id] = h.similarity
                 dense_ids.append(h.chunk_id)
-        best = max(similarity.values(), default=0.0)
-        keyword: list[tuple[str, float]] = []
+        best = max(similarity.values(), default=0.0)  # the gate needs the dense similarity even in bm25 mode
+        deep_keyword: list[tuple[str, float]] = []
         if s.mode != "dense":
-            keyword = self.index.keyword.search(question, s.fetch_k)
+            deep_keyword = self.index.keyword.search(question, depth)
+        keyword = deep_keyword[: s.fetch_k]
         if s.mode == "dense":
             ranked = [(cid, similarity[cid]) for cid in dense_ids]
             stage = "dense"
@@ -176,8 +157,16 @@ class HybridRetriever:
         elif s.fusion == "rrf":
             ranked = fuse([(dense_ids, s.dense_weight), ([cid for cid, _ in keyword], s.keyword_weight)], s.rrf_k)
             stage = "fused"
+        elif not named_outlets and not named_dates:
+            dense = dict(similarity)
+            dense.update(self._similarities(vector, [cid for cid, _ in keyword if cid not in dense]))
+            similarity.update(dense)
+            ranked = fuse_scores(dense, dict(keyword), s.dense_weight, s.keyword_weight)
+            stage = "fused"
         else:
-            ranked = self._fuse_with_metadata(question, vector, similarity, keyword, complete)
+            deep = {h.chunk_id: h.similarity for h in stored if h.article_id in complete}
+            ranked = self._fuse_with_metadata(vector, similarity, keyword, deep, deep_keyword, complete,
+                                              named_outlets, named_dates)
             stage = "fused"
         top = [cid for cid, _ in ranked[: max(k, s.fetch_k)]]
         chunks = chunks_by_ids(self.index.catalogue, top)
@@ -185,41 +174,33 @@ class HybridRetriever:
                 for cid, score in ranked[: max(k, s.fetch_k)] if cid in chunks]
         return Retrieval(tuple(hits[:k]), best)
 
-    def _fuse_with_metadata(self, question: str, vector: Sequence[float], similarity: dict[str, float],
-                            keyword: list[tuple[str, float]], complete: set[str]) -> list[tuple[str, float]]:
+    def _fuse_with_metadata(self, vector: Sequence[float], similarity: dict[str, float],
+                            keyword: list[tuple[str, float]], deep: dict[str, float],
+                            deep_keyword: list[tuple[str, float]], complete: set[str],
+                            named_outlets: list[str], named_dates: set[str]) -> list[tuple[str, float]]:
         s = self.settings
-        named_outlets = outlets_named(question, self.outlets()) if s.metadata_boost > 0 else []
-        named_dates = set(dates_named(question)) if s.metadata_boost > 0 else set()
-        if not named_outlets and not named_dates:
-            dense = dict(similarity)
-            dense.update(self._similarities(vector, [cid for cid, _ in keyword if cid not in dense]))
-            similarity.update(dense)
-            return fuse_scores(dense, dict(keyword), s.dense_weight, s.keyword_weight)
-        # Deeper lists from both sides, so a named outlet's or date's best matches are candidates too.
-        deep = self._deep(vector, s.fetch_k * 5)
-        deep_keyword = self.index.keyword.search(question, s.fetch_k * 5)
-        deep.update(self._stored(vector, [cid for cid, _ in deep_keyword if cid not in deep]))
-        deep = {cid: v for cid, v in deep.items() if str(v[1].get("article_id", cid.split(":")[0])) in complete}
+        deep.update(self._similarities(vector, [cid for cid, _ in deep_keyword if cid not in deep]))
+        # Outlet and day of every candidate's article, complete articles only (the others drop out here).
+        meta = article_dates_and_outlets(self.index.catalogue, [cid.rsplit(":", 1)[0] for cid in deep])
+        deep = {cid: sim for cid, sim in deep.items() if cid.rsplit(":", 1)[0] in meta}
 
-        def matches(cid: str) -> int:
-            md = deep[cid][1]
-            return (md.get("outlet") in named_outlets) + (str(md.get("published") or "")[:10] in named_dates)
+        def named(cid: str) -> list[str]:
+            outlet, day = meta[cid.rsplit(":", 1)[0]]
+            return [x for x in (outlet, day) if x and (x in named_outlets or x in named_dates)]
 
         candidates = set(similarity) | {cid for cid, _ in keyword}
-        for order in (sorted(deep, key=lambda c: -deep[c][0]), [c for c, _ in deep_keyword]):
+        for order in (sorted(deep, key=lambda c: -deep[c]), [c for c, _ in deep_keyword]):
             taken: dict[str, int] = {}
             for cid in order:
                 if cid not in deep:
                     continue
-                md = deep[cid][1]
-                outlet, day = str(md.get("outlet") or ""), str(md.get("published") or "")[:10]
-                for key in [x for x in (outlet, day) if x in named_outlets or x in named_dates]:
+                for key in named(cid):
                     if taken.get(key, 0) < s.metadata_fetch:
                         taken[key] = taken.get(key, 0) + 1
                         candidates.add(cid)
         candidates &= set(deep) | set(similarity)
-        dense = {cid: deep[cid][0] if cid in deep else similarity[cid] for cid in candidates}
+        dense = {cid: deep[cid] if cid in deep else similarity[cid] for cid in candidates}
         similarity.update(dense)
         keyword_scores = {cid: sc for cid, sc in deep_keyword if cid in candidates}
-        boost = {cid: s.metadata_boost * m for cid in candidates if cid in deep and (m := matches(cid))}
+        boost = {cid: s.metadata_boost * m for cid in candidates if cid in deep and (m := len(named(cid)))}
         return fuse_scores(dense, keyword_scores, s.dense_weight, s.keyword_weight, boost)

@@ -60,7 +60,8 @@ def test_store_contract(settings: IndexSettings) -> None:
     assert store.ids_by_article() == {c.chunk_id: c.article_id for c in chunks}
     (hit,) = store.query(_vec(1), 1)
     assert hit.chunk_id == chunks[1].chunk_id and hit.similarity == pytest.approx(1.0, abs=1e-4)
-    assert hit.document == chunks[1].text
+    assert (hit.metadata["article_id"], hit.metadata["start"], hit.metadata["end"]) == \
+        (chunks[1].article_id, chunks[1].start, chunks[1].end)
     store.delete([chunks[0].chunk_id])
     assert store.count() == len(chunks) - 1
     store.delete_article(chunks[0].article_id)
