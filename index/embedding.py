@@ -52,7 +52,7 @@ class SentenceTransformerEmbedder:
         import torch
 
         with self._lock, torch.inference_mode():
-            features = self._model.tokenize([text])
+            features = self._model.preprocess([text])
             vector = self._model.forward(features)["sentence_embedding"]
             vector = torch.nn.functional.normalize(vector, p=2, dim=1)
         return vector[0].tolist()
