@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from datetime import date
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
@@ -45,15 +46,16 @@ _CONTINUES = re.compile(r"\s*(and|but|also|what about|how about)\b", re.I)
 class AnswerStream:
     """Tokens while the answer is written, then the verified Answer."""
 
-    def __init__(self, assistant: "Assistant", question: str, history: Sequence[Turn], k: int | None) -> None:
+    def __init__(self, assistant: "Assistant", question: str, history: Sequence[Turn], k: int | None,
+                 as_of: date | None = None) -> None:
         self._assistant = assistant
         self.question = question
         self.standalone = standalone_question(question, history)
         t0 = time.perf_counter()
-        retrieval = assistant.retrieval_chain.invoke(self.standalone) if k is None else \
-            assistant.retriever.retrieve(self.standalone, k)
+        retrieval = assistant.retrieval_chain.invoke(self.standalone) if k is None and as_of is None else \
+            assistant.retriever.retrieve(self.standalone, k, as_of)
         t1 = time.perf_counter()
-        self.retrieval = assistant.rerank(self.standalone, retrieval, k)
+        self.retrieval = assistant.rerank(self.standalone, retrieval, k, as_of)
         self.timings = {"retrieve": round((t1 - t0) * 1000), "rerank": round((time.perf_counter() - t1) * 1000)}
         self.refused_by_gate = (not self.retrieval.hits
                                 or self.retrieval.best_similarity < assistant.settings.retrieval.min_relevance)
@@ -139,22 +141,25 @@ class Assistant:
                 self._llm = make_llm(self.settings.llm)
             return self._llm
 
-    def rerank(self, question: str, retrieval: Retrieval, k: int | None) -> Retrieval:
+    def rerank(self, question: str, retrieval: Retrieval, k: int | None, as_of: date | None = None) -> Retrieval:
         if self._reranker is None:
             return retrieval
-        deeper = self.retriever.retrieve(question, max(k or self.settings.retrieval.k, 20))
+        deeper = self.retriever.retrieve(question, max(k or self.settings.retrieval.k, 20), as_of)
         hits = self._reranker.rerank(question, deeper.hits, k or self.settings.retrieval.k)
         return Retrieval(tuple(hits), retrieval.best_similarity)
 
     # --- questions -------------------------------------------------------------------------------
-    def stream(self, question: str, history: Sequence[Turn] = (), k: int | None = None) -> AnswerStream:
-        return AnswerStream(self, question.strip(), history, k)
+    def stream(self, question: str, history: Sequence[Turn] = (), k: int | None = None,
+               as_of: date | None = None) -> AnswerStream:
+        """`as_of`: the day the question is asked as of (default today), for the recency prior."""
+        return AnswerStream(self, question.strip(), history, k, as_of)
 
-    def ask(self, question: str, history: Sequence[Turn] = (), k: int | None = None) -> Answer:
-        return self.stream(question, history, k).answer()
+    def ask(self, question: str, history: Sequence[Turn] = (), k: int | None = None,
+            as_of: date | None = None) -> Answer:
+        return self.stream(question, history, k, as_of).answer()
 
-    def retrieve(self, question: str, k: int | None = None) -> Retrieval:
-        return self.retriever.retrieve(question, k)
+    def retrieve(self, question: str, k: int | None = None, as_of: date | None = None) -> Retrieval:
+        return self.retriever.retrieve(question, k, as_of)
 
     # --- articles --------------------------------------------------------------------------------
     def add_paths(self, paths: Sequence[str | Path], progress: Callable[[int, int, str], None] | None = None,

@@ -10,9 +10,11 @@ import re
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Iterable, Literal, Sequence
 
+from index.errors import InputError
 from index.types import ArticleMeta, Chunk
 from rag.bench_data import (NULL_ANSWER, MultiHopQuery, RealTimeQuestion, load_multihop_queries,
                             load_realtimeqa, multihop_sources)
@@ -178,13 +180,13 @@ class _Ranker:
     def __init__(self, assistant: Any, retriever: str, baseline: Any | None) -> None:
         self.assistant, self.retriever, self.baseline = assistant, retriever, baseline
 
-    def rank(self, question: str) -> list[tuple[str, str]]:
-        """(key, text) best first, key = article id (ours) or source label (plain)."""
+    def rank(self, question: str, as_of: date | None = None) -> list[tuple[str, str]]:
+        """(key, text) best first, key = article id (ours) or source label (plain, which knows no dates)."""
         if self.retriever == "plain":
             assert self.baseline is not None
             ranked: list[tuple[str, str]] = self.baseline.search(question, RANK_DEPTH)
             return ranked
-        hits = self.assistant.retrieve(question, RANK_DEPTH).hits
+        hits = self.assistant.retrieve(question, RANK_DEPTH, as_of).hits
         return [(h.chunk.article_id, h.chunk.text) for h in hits]
 
 
@@ -207,7 +209,8 @@ def _config(settings: Settings, retriever: str, generate: bool, gold: bool, limi
     return {"dataset": dataset, "retriever": retriever, "rank_depth": RANK_DEPTH, "k": s.k,
             "fetch_k": s.fetch_k, "fusion": s.fusion, "rrf_k": s.rrf_k, "dense_weight": s.dense_weight,
             "keyword_weight": s.keyword_weight, "metadata_boost": s.metadata_boost,
-            "metadata_fetch": s.metadata_fetch, "min_relevance": s.min_relevance,
+            "metadata_fetch": s.metadata_fetch, "recency_days": s.recency_days, "recency_boost": s.recency_boost,
+            "min_relevance": s.min_relevance,
             "reranker": str(s.reranker_path) if s.reranker_path else None,
             "models": {"embedding": i.embedding_model,
                        "llm": (settings.llm.backend if generate or gold else None)},
@@ -326,7 +329,8 @@ def run_multihop_many(queries_path: Path, articles_path: Path, settings: Setting
 
 
 def _multihop_one(session: _Session, queries: list[MultiHopQuery], retriever: str, limit: int | None,
-                  generate: bool, gold: bool, backend: str | None, progress: Progress | None) -> EvalResult:
+                  generate: bool, gold: bool, backend: str | None, progress: Progress | None,
+                  as_of: str = "question") -> EvalResult:
     t0 = time.perf_counter()
     ranker = session.ranker(retriever)
     answerer = session.assistant_for(retriever, backend) if (generate or gold) else None
@@ -392,28 +396,38 @@ def realtime_prompt(q: RealTimeQuestion) -> str:
 
 def run_realtimeqa(path: Path, settings: Settings, *, retriever: str = "hybrid", limit: int | None = None,
                    generate: bool = False, gold_evidence: bool = False, backend: str | None = None,
-                   progress: Progress | None = None, home: Path | None = None) -> EvalResult:
-    """RealTime QA: hits@1/4/10 and mrr@10 for each question with a passage; with `generate`, choice accuracy."""
+                   progress: Progress | None = None, home: Path | None = None,
+                   as_of: str = "question") -> EvalResult:
+    """RealTime QA: hits@1/4/10 and mrr@10 for each question with a passage; with `generate`, choice accuracy.
+
+    `as_of="question"` asks each question as of its quiz date (the benchmark's setting: "this week" means
+    that week); "today" asks them all today, which turns the recency prior off for this 2023 corpus.
+    """
     return run_realtimeqa_many(path, settings, retrievers=[retriever], limit=limit, generate=generate,
-                               gold_evidence=gold_evidence, backend=backend, progress=progress, home=home)[retriever]
+                               gold_evidence=gold_evidence, backend=backend, progress=progress, home=home,
+                               as_of=as_of)[retriever]
 
 
 def run_realtimeqa_many(path: Path, settings: Settings, *, retrievers: Sequence[str], limit: int | None = None,
                         generate: bool = False, gold_evidence: bool = False, backend: str | None = None,
-                        progress: Progress | None = None, home: Path | None = None) -> dict[str, EvalResult]:
+                        progress: Progress | None = None, home: Path | None = None,
+                        as_of: str = "question") -> dict[str, EvalResult]:
+    if as_of not in ("question", "today"):
+        raise InputError(f"as_of must be 'question' or 'today', not {as_of!r}.")
     questions, sources = load_realtimeqa(path)
     # Questions without a passage have no gold to retrieve; they are left out, as the README's corpus is.
     questions = [q for q in questions if q.passage][: limit or None]
     session = _Session(settings, sources, retrievers, _stage(progress, "ingest"), home)
     try:
-        return {r: _realtime_one(session, questions, r, limit, generate, gold_evidence, backend, progress)
+        return {r: _realtime_one(session, questions, r, limit, generate, gold_evidence, backend, progress, as_of)
                 for r in retrievers}
     finally:
         session.close()
 
 
 def _realtime_one(session: _Session, questions: list[RealTimeQuestion], retriever: str, limit: int | None,
-                  generate: bool, gold: bool, backend: str | None, progress: Progress | None) -> EvalResult:
+                  generate: bool, gold: bool, backend: str | None, progress: Progress | None,
+                  as_of: str = "question") -> EvalResult:
     t0 = time.perf_counter()
     ranker = session.ranker(retriever)
     answerer = session.assistant_for(retriever, backend) if (generate or gold) else None
@@ -422,7 +436,8 @@ def _realtime_one(session: _Session, questions: list[RealTimeQuestion], retrieve
         if progress:
             progress(n, len(questions), f"{retriever} {q.source}")
         gold_key = q.passage_key if retriever == "plain" else session.article_of[q.passage_key]
-        ranked = ranker.rank(q.question)
+        day = question_day(q.question_date) if as_of == "question" else None
+        ranked = ranker.rank(q.question, day)
         rec: dict[str, Any] = {"question_id": q.question_id, "question": q.question, "question_type": q.source,
                                "gold": q.answer}
         rec.update(rank_metrics([key == gold_key for key, _ in ranked], ks=(1, 4, 10)))
@@ -431,7 +446,7 @@ def _realtime_one(session: _Session, questions: list[RealTimeQuestion], retrieve
                 answer = _answer_from_hits(answerer, realtime_prompt(q),
                                            _hits_from_facts([_Ev(q.passage, q.question_date)]))
             else:
-                answer = answerer.ask(realtime_prompt(q))
+                answer = answerer.ask(realtime_prompt(q), as_of=day)
             rec["answer"] = answer.text
             rec["refusal_rate"] = float(answer.refused)
             rec["choice_accuracy"] = float(not answer.refused and choice_correct(answer.text, q.choices,
@@ -445,8 +460,17 @@ def _realtime_one(session: _Session, questions: list[RealTimeQuestion], retrieve
                for t in sorted({r["question_type"] for r in records})}
     config = _config(session.settings, retriever, generate, gold, limit, "realtimeqa",
                      {"corpus_articles": len(set(session.article_of.values())), "corpus_chunks": session.n_chunks,
-                      "prompt": "question + choices" if answerer is not None else None})
+                      "prompt": "question + choices" if answerer is not None else None,
+                      "as_of": as_of if retriever != "plain" else None})
     return EvalResult(aggregate(records, keys), by_type, config, len(records), time.perf_counter() - t0, records)
+
+
+def question_day(text: str | None) -> date | None:
+    """The quiz date ('2023/01/05' or ISO) as a date; None when missing or unreadable."""
+    try:
+        return date.fromisoformat((text or "")[:10].replace("/", "-"))
+    except ValueError:
+        return None
 
 
 @dataclass(frozen=True)

@@ -8,12 +8,17 @@ Fusion (hybrid mode, measured on the MultiHop-RAG and RealTime QA dev splits, do
   ("published on November 1, 2023") is about those articles: each named outlet's and date's best dense
   matches join the candidates, and every chunk of a named outlet/date gets +0.2 (on the 0..1 scale). Multi-hop
   questions name 2-4 outlets; this took MultiHop-RAG evidence recall@10 from 0.90 to 0.95.
+- News questions are mostly about now ("which team…this week?"): chunks of articles published in the
+  `recency_days` up to the question's date (today, or `as_of`) get +0.1, unless the question names a date or
+  a year of its own. RealTime QA questions are asked on a date; docs/BENCHMARKS.md has the figures with and
+  without it, and why its gain there is an upper bound.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any, Sequence
 
@@ -77,6 +82,19 @@ def dates_named(question: str) -> set[str]:
     return {d for d in out if 1 <= int(d[5:7]) <= 12 and 1 <= int(d[8:10]) <= 31}
 
 
+_YEAR = re.compile(r"\b(19|20)\d{2}\b")
+
+
+def names_a_time(question: str) -> bool:
+    """Whether the question sets its own time ("on November 1, 2023", "in 2020"): no recency prior then."""
+    return bool(dates_named(question) or _YEAR.search(question))
+
+
+def recent_window(as_of: date, days: int) -> tuple[str, str]:
+    """ISO days [first, last] of the `days` days up to and including as_of."""
+    return (as_of - timedelta(days=max(days, 1) - 1)).isoformat(), as_of.isoformat()
+
+
 @lru_cache(maxsize=4096)
 def _name_pattern(outlet: str) -> re.Pattern[str] | None:
     # Case-sensitive whole words, any punctuation/spacing between them: "The Age" must not match "the age of".
@@ -125,9 +143,13 @@ class HybridRetriever:
         sims = np.asarray(list(stored.values()), dtype=np.float32) @ np.asarray(vector, dtype=np.float32)
         return {cid: float(s) for cid, s in zip(stored, sims)}
 
-    def retrieve(self, question: str, k: int | None = None) -> Retrieval:
+    def retrieve(self, question: str, k: int | None = None, as_of: date | None = None) -> Retrieval:
+        """The k best chunks; `as_of` is the question's "today" (default: the real today) for the recency prior."""
         s = self.settings
         k = k or s.k
+        recent = (recent_window(as_of or date.today(), s.recency_days)
+                  if s.mode == "hybrid" and s.fusion == "score" and s.recency_boost > 0 and s.recency_days > 0
+                  and not names_a_time(question) else None)
         complete = self.index.complete_ids()
         boosting = s.mode == "hybrid" and s.fusion == "score" and s.metadata_boost > 0
         named_outlets = outlets_named(question, self.outlets()) if boosting else []
@@ -161,12 +183,13 @@ class HybridRetriever:
             dense = dict(similarity)
             dense.update(self._similarities(vector, [cid for cid, _ in keyword if cid not in dense]))
             similarity.update(dense)
-            ranked = fuse_scores(dense, dict(keyword), s.dense_weight, s.keyword_weight)
+            boost = self._recency_boost(set(dense) | {cid for cid, _ in keyword}, recent) if recent else {}
+            ranked = fuse_scores(dense, dict(keyword), s.dense_weight, s.keyword_weight, boost)
             stage = "fused"
         else:
             deep = {h.chunk_id: h.similarity for h in stored if h.article_id in complete}
             ranked = self._fuse_with_metadata(vector, similarity, keyword, deep, deep_keyword, complete,
-                                              named_outlets, named_dates)
+                                              named_outlets, named_dates, recent)
             stage = "fused"
         top = [cid for cid, _ in ranked[: max(k, s.fetch_k)]]
         chunks = chunks_by_ids(self.index.catalogue, top)
@@ -177,7 +200,8 @@ class HybridRetriever:
     def _fuse_with_metadata(self, vector: Sequence[float], similarity: dict[str, float],
                             keyword: list[tuple[str, float]], deep: dict[str, float],
                             deep_keyword: list[tuple[str, float]], complete: set[str],
-                            named_outlets: list[str], named_dates: set[str]) -> list[tuple[str, float]]:
+                            named_outlets: list[str], named_dates: set[str],
+                            recent: tuple[str, str] | None) -> list[tuple[str, float]]:
         s = self.settings
         deep.update(self._similarities(vector, [cid for cid, _ in deep_keyword if cid not in deep]))
         # Outlet and day of every candidate's article, complete articles only (the others drop out here).
@@ -203,4 +227,14 @@ class HybridRetriever:
         similarity.update(dense)
         keyword_scores = {cid: sc for cid, sc in deep_keyword if cid in candidates}
         boost = {cid: s.metadata_boost * m for cid in candidates if cid in deep and (m := len(named(cid)))}
+        if recent:
+            for cid in candidates:
+                if cid in deep and recent[0] <= meta[cid.rsplit(":", 1)[0]][1] <= recent[1]:
+                    boost[cid] = boost.get(cid, 0.0) + s.recency_boost
         return fuse_scores(dense, keyword_scores, s.dense_weight, s.keyword_weight, boost)
+
+    def _recency_boost(self, candidates: set[str], recent: tuple[str, str]) -> dict[str, float]:
+        """+recency_boost for candidates whose article was published within the window (ISO days, inclusive)."""
+        meta = article_dates_and_outlets(self.index.catalogue, [cid.rsplit(":", 1)[0] for cid in candidates])
+        return {cid: self.settings.recency_boost for cid in candidates
+                if (m := meta.get(cid.rsplit(":", 1)[0])) and m[1] and recent[0] <= m[1] <= recent[1]}

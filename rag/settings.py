@@ -26,6 +26,10 @@ class RetrievalSettings(BaseModel):
     metadata_boost: float = Field(0.2, ge=0, description="Added (on the 0..1 fused scale) to chunks of an outlet "
                                                         "or date the question names; 0 turns it off.")
     metadata_fetch: int = Field(10, gt=0, description="Best dense matches taken from each named outlet/date.")
+    recency_days: int = Field(7, ge=0, description="Articles published this many days up to the question's "
+                                                   "date (today unless --as-of) count as recent.")
+    recency_boost: float = Field(0.1, ge=0, description="Added (on the 0..1 fused scale) to recent articles' chunks "
+                                                       "when the question names no date or year; 0 turns it off.")
     min_relevance: float = Field(0.3, description="Refuse without calling the LLM when the best dense "
                                                   "cosine similarity is below this.")
     compress_sentences: int = Field(12, ge=0, description="Sentences (in all) the LLM reads from the passages; "

@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any, Callable
 
@@ -85,9 +86,16 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return EXIT_INPUT if report.rejected else 0
 
 
+def _iso_day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a day as YYYY-MM-DD") from None
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     assistant = _assistant(args)
-    stream = assistant.stream(args.question, k=args.k)
+    stream = assistant.stream(args.question, k=args.k, as_of=args.as_of)
     if not args.json and sys.stdout.isatty():
         for token in stream.tokens():
             print(token, end="", flush=True)
@@ -190,6 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="Print the Answer contract as JSON.")
     s.add_argument("--k", type=int, default=None, help="Passages given to the LLM.")
     s.add_argument("--backend", choices=["local", "openai", "extractive"], default=None)
+    s.add_argument("--as-of", type=_iso_day, default=None, metavar="YYYY-MM-DD",
+                   help="Ask as of this day: articles of the week up to it count as recent (default: today).")
     s.set_defaults(func=cmd_ask)
 
     s = sub.add_parser("list", help="List indexed articles.")

@@ -73,7 +73,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if args.dataset == "multihop":
             result = evaluate.run_multihop(Path(args.queries), Path(args.articles), settings, **common)
         else:
-            result = evaluate.run_realtimeqa(Path(args.file), settings, **common)
+            result = evaluate.run_realtimeqa(Path(args.file), settings, as_of=args.as_of, **common)
     finally:
         close()
     if args.details:
@@ -110,4 +110,7 @@ def add_eval_parser(sub: Any) -> None:
     _common(s)
     s = ev.add_parser("realtimeqa", help="RealTime QA: hits@1/4/10, mrr@10 (+ choice accuracy).")
     s.add_argument("--file", required=True, help="realtimeqa_2023.jsonl")
+    s.add_argument("--as-of", choices=["question", "today"], default="question",
+                   help="Ask each question as of its quiz date (default; 'this week' means that week) or as of "
+                        "today (no recency prior on this 2023 corpus).")
     _common(s)
