@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
@@ -31,6 +32,7 @@ def _fail(e: NewsdeskError) -> HTTPException:
 class AskRequest(BaseModel):
     question: str = Field(min_length=1, max_length=4000)
     k: int | None = Field(None, gt=0, le=20)
+    as_of: date | None = Field(None, description="Ask as of this day (YYYY-MM-DD): its week counts as recent.")
 
 
 class ArticleIn(BaseModel):
@@ -49,7 +51,7 @@ def health() -> dict[str, Any]:
 @app.post("/ask")
 def ask(req: AskRequest) -> dict[str, Any]:
     try:
-        return assistant().ask(req.question, k=req.k).to_dict()
+        return assistant().ask(req.question, k=req.k, as_of=req.as_of).to_dict()
     except NewsdeskError as e:
         raise _fail(e) from e
 

@@ -42,3 +42,16 @@ def test_bad_article_is_400_with_the_reason(client: TestClient) -> None:
     r = client.post("/articles", json={"text": "A long enough text about the harbour in Kiel reopening.",
                                        "published": "yesterday"})
     assert r.status_code == 400 and "YYYY-MM-DD" in r.json()["detail"]
+
+
+def test_ask_as_of_picks_that_weeks_article(client: TestClient) -> None:
+    from tests.rag.test_retrieve import FESTIVALS, QUESTION
+
+    for text, meta in FESTIVALS:
+        assert client.post("/articles", json={"text": text, **meta}).status_code == 200
+    for day, festival in (("2023-03-10", "Holi"), ("2022-10-27", "Diwali")):
+        r = client.post("/ask", json={"question": QUESTION, "as_of": day})
+        assert r.status_code == 200
+        assert festival in r.json()["citations"][0]["quote"]
+    r = client.post("/ask", json={"question": QUESTION, "as_of": "last week"})
+    assert r.status_code == 422 and "as_of" in r.text
