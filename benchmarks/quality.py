@@ -36,10 +36,13 @@ def main(argv: list[str] | None = None) -> int:
                                              args.bench / "multihop_rag" / "evidence_articles.json", settings,
                                              retrievers=retrievers, limit=args.limit)
         else:
-            res = evaluate.run_realtimeqa_many(args.bench / "realtimeqa" / "realtimeqa_2023.jsonl", settings,
-                                               retrievers=retrievers, limit=args.limit)
-        out[ds] = {r: res[r].to_dict() for r in retrievers}
-        for r in retrievers:
+            path = args.bench / "realtimeqa" / "realtimeqa_2023.jsonl"
+            res = evaluate.run_realtimeqa_many(path, settings, retrievers=retrievers, limit=args.limit)
+            if "hybrid" in retrievers:  # the same retriever without the question's date: no recency prior
+                res["hybrid@today"] = evaluate.run_realtimeqa_many(path, settings, retrievers=["hybrid"],
+                                                                   limit=args.limit, as_of="today")["hybrid"]
+        out[ds] = {r: res[r].to_dict() for r in res}
+        for r in res:
             print(ds, r, json.dumps(res[r].metrics), f"{res[r].seconds:.1f}s", file=sys.stderr)
     text = json.dumps(out, indent=2)
     if args.out:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import streamlit as st
 
 from index.errors import NewsdeskError
@@ -46,6 +48,8 @@ def render_answer(answer: Answer) -> None:
 
 def sidebar(assistant: Assistant) -> None:
     with st.sidebar:
+        st.date_input("Answer as of", value=date.today(), key="as_of",
+                      help="Articles of the 7 days up to this day count as recent (\"this week\").")
         st.header("Articles")
         articles = assistant.articles()
         st.caption(f"{len(articles)} article(s) indexed")
@@ -106,7 +110,9 @@ def main() -> None:
         with st.chat_message("assistant"):
             slot = st.empty()
             try:
-                stream = assistant.stream(question, history=turns)
+                as_of = st.session_state.get("as_of")
+                stream = assistant.stream(question, history=turns,
+                                          as_of=as_of if isinstance(as_of, date) and as_of != date.today() else None)
                 with slot.container():
                     st.write_stream(stream.tokens())
                 answer = stream.answer()

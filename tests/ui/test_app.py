@@ -70,3 +70,24 @@ def test_article_html_is_shown_as_text(app: AppTest, seeded: Path) -> None:
     html_blocks = [m.value for m in app.markdown if m.proto.allow_html]
     assert html_blocks and any("&lt;img src=x onerror=alert(1)&gt;" in b for b in html_blocks)
     assert not any("<img" in b or "<script" in b for b in html_blocks)
+
+
+def test_answer_as_of_a_day_in_the_sidebar(app: AppTest) -> None:
+    from datetime import date
+
+    from tests.rag.test_retrieve import FESTIVALS, QUESTION
+
+    for text, meta in FESTIVALS[:2]:
+        app.text_area[0].set_value(text)
+        app.text_input[0].set_value(str(meta["title"]))
+        app.text_input[2].set_value(str(meta["published"]))
+        app.button[-1].click().run()
+        assert not app.exception
+    for day, festival in ((date(2022, 10, 27), "Diwali"), (date(2023, 3, 10), "Holi")):
+        app.date_input(key="as_of").set_value(day).run()
+        app.chat_input[0].set_value(QUESTION).run()
+        assert not app.exception
+        answer = "\n".join(m.value for m in app.chat_message[-1].markdown)
+        # The extractive answer opens with the best passage: that week's festival comes first.
+        found = [name for name in ("Holi", "Diwali") if name in answer]
+        assert found and min(found, key=answer.index) == festival, answer
