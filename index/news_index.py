@@ -220,14 +220,16 @@ class NewsIndex:
         if leftovers:
             self._purge(leftovers)
 
-    def remove(self, article_id: str) -> ArticleRecord:
+    def remove(self, article_id: str, on_wait: Callable[[str], None] | None = None) -> ArticleRecord:
         """Remove an article and all its chunks (id or unique prefix of 6+ characters).
+
+        `on_wait` hears once that another process holds the index, as with ingest.
 
         Raises:
             NotFound: no complete article has that id.
             IndexBusy: another process kept the index longer than `lock_timeout_s`.
         """
-        with self.writing():
+        with self.writing(on_wait):
             record = self.get(article_id)
             self.catalogue.mark_removing(record.article.article_id)
             self._purge([record.article.article_id])

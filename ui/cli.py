@@ -130,7 +130,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_remove(args: argparse.Namespace) -> int:
     from index.news_index import NewsIndex
 
-    record = NewsIndex(_settings(args).index).remove(args.article_id)
+    record = NewsIndex(_settings(args).index).remove(args.article_id,
+                                                     on_wait=lambda msg: print(msg, file=sys.stderr))
     print(f"removed {record.article.article_id[:12]}  {record.article.meta.title}")
     return 0
 

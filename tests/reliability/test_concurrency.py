@@ -225,3 +225,16 @@ def test_second_writer_waits_with_index_busy_message_then_gives_up_clearly(
     out, err = capsys.readouterr()
     assert "Index busy" in err and "2 added" in out
     holder.join()
+
+    # `remove` says the same while it waits, then removes.
+    assert main(["list", "--json"]) == 0
+    article_id = json.loads(capsys.readouterr().out)[0]["article_id"]
+    held.clear()
+    release.clear()
+    holder = threading.Thread(target=hold, args=(3,))
+    holder.start()
+    held.wait(10)
+    assert main(["remove", article_id]) == 0
+    out, err = capsys.readouterr()
+    assert "Index busy" in err and out.startswith("removed")
+    holder.join()
