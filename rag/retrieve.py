@@ -203,9 +203,9 @@ class HybridRetriever:
                             named_outlets: list[str], named_dates: set[str],
                             recent: tuple[str, str] | None) -> list[tuple[str, float]]:
         s = self.settings
-        deep.update(self._similarities(vector, [cid for cid, _ in deep_keyword if cid not in deep]))
         # Outlet and day of every candidate's article, complete articles only (the others drop out here).
-        meta = article_dates_and_outlets(self.index.catalogue, [cid.rsplit(":", 1)[0] for cid in deep])
+        meta = article_dates_and_outlets(self.index.catalogue,
+                                         [cid.rsplit(":", 1)[0] for cid in [*deep, *(c for c, _ in deep_keyword)]])
         deep = {cid: sim for cid, sim in deep.items() if cid.rsplit(":", 1)[0] in meta}
 
         def named(cid: str) -> list[str]:
@@ -216,12 +216,16 @@ class HybridRetriever:
         for order in (sorted(deep, key=lambda c: -deep[c]), [c for c, _ in deep_keyword]):
             taken: dict[str, int] = {}
             for cid in order:
-                if cid not in deep:
+                if cid.rsplit(":", 1)[0] not in meta:
                     continue
                 for key in named(cid):
                     if taken.get(key, 0) < s.metadata_fetch:
                         taken[key] = taken.get(key, 0) + 1
                         candidates.add(cid)
+        # Dense scores of the BM25-only candidates: fetched for these few, not for all 200 BM25 matches (the
+        # dense list is the global top 200, so a chunk missing from it cannot outrank its members).
+        deep.update(self._similarities(vector, [cid for cid in candidates if cid not in deep and cid not in similarity
+                                                and cid.rsplit(":", 1)[0] in meta]))
         candidates &= set(deep) | set(similarity)
         dense = {cid: deep[cid] if cid in deep else similarity[cid] for cid in candidates}
         similarity.update(dense)
