@@ -186,6 +186,9 @@ def bench_llm(runs: int) -> dict[str, Any]:
     for question in SEEDS:
         ttft, tps = [], []
         for _ in range(runs):
+            forget = getattr(assistant.llm, "forget", None)
+            if forget is not None:  # cold: no prompt prefix left from the previous run
+                forget()
             t = time.perf_counter()
             stream = assistant.stream(question)
             first, n = None, 0

@@ -41,6 +41,12 @@ class LocalLLM(LLM):
     def from_package(cls, model_dir: Path, max_tokens: int = 400, n_threads: int | None = None) -> "LocalLLM":
         return cls(_load(ensure_gguf(model_dir), n_threads), max_tokens)
 
+    def forget(self) -> None:
+        """Drop the evaluated prompt: llama.cpp reuses the longest common prefix of the last prompt, so a
+        repeated question starts faster than a new one. Benchmarks call this to time cold questions."""
+        with self._lock:
+            self._llama.reset()
+
     def stream(self, messages: Sequence[Message]) -> Iterator[str]:
         with self._lock:
             chunks = self._llama.create_chat_completion(
