@@ -47,9 +47,10 @@ class AnswerStream:
     """Tokens while the answer is written, then the verified Answer."""
 
     def __init__(self, assistant: "Assistant", question: str, history: Sequence[Turn], k: int | None,
-                 as_of: date | None = None) -> None:
+                 as_of: date | None = None, instructions: str = "") -> None:
         self._assistant = assistant
         self.question = question
+        self.instructions = instructions.strip()  # for the LLM only: never searched, never in Answer.question
         self.standalone = standalone_question(question, history)
         t0 = time.perf_counter()
         retrieval = assistant.retrieval_chain.invoke(self.standalone) if k is None and as_of is None else \
@@ -86,7 +87,8 @@ class AnswerStream:
             n_sentences = self._assistant.settings.retrieval.compress_sentences
             shown = compress_hits(self.standalone, self.hits, self._assistant.index.embedder, n_sentences) \
                 if n_sentences else self.hits
-            for token in build_generation_chain(llm).stream({"question": self.question, "hits": shown}):
+            asked = f"{self.question}\n{self.instructions}" if self.instructions else self.question
+            for token in build_generation_chain(llm).stream({"question": asked, "hits": shown}):
                 self._parts.append(token)
                 yield token
         except BackendUnavailable as e:
@@ -150,13 +152,14 @@ class Assistant:
 
     # --- questions -------------------------------------------------------------------------------
     def stream(self, question: str, history: Sequence[Turn] = (), k: int | None = None,
-               as_of: date | None = None) -> AnswerStream:
-        """`as_of`: the day the question is asked as of (default today), for the recency prior."""
-        return AnswerStream(self, question.strip(), history, k, as_of)
+               as_of: date | None = None, instructions: str = "") -> AnswerStream:
+        """`as_of`: the day the question is asked as of (default today), for the recency prior.
+        `instructions`: extra words for the LLM (an answer format); retrieval sees only the question."""
+        return AnswerStream(self, question.strip(), history, k, as_of, instructions)
 
     def ask(self, question: str, history: Sequence[Turn] = (), k: int | None = None,
-            as_of: date | None = None) -> Answer:
-        return self.stream(question, history, k, as_of).answer()
+            as_of: date | None = None, instructions: str = "") -> Answer:
+        return self.stream(question, history, k, as_of, instructions).answer()
 
     def retrieve(self, question: str, k: int | None = None, as_of: date | None = None) -> Retrieval:
         return self.retriever.retrieve(question, k, as_of)

@@ -351,7 +351,8 @@ def _multihop_one(session: _Session, queries: list[MultiHopQuery], retriever: st
                     continue
                 answer = _answer_from_hits(answerer, q.query + MULTIHOP_ANSWER_SUFFIX, _hits_from_facts(q.evidence))
             else:
-                answer = answerer.ask(q.query + MULTIHOP_ANSWER_SUFFIX)
+                # The answer-format line goes to the LLM only: retrieval sees the benchmark's question.
+                answer = answerer.ask(q.query, instructions=MULTIHOP_ANSWER_SUFFIX)
             rec.update(_score_multihop_answer(answer, q, facts))
         records.append(rec)
     if progress:
@@ -389,9 +390,16 @@ REALTIME_RETRIEVAL_KEYS = ("hits@1", "hits@4", "hits@10", "mrr@10")
 REALTIME_ANSWER_KEYS = ("choice_accuracy", "refusal_rate")
 
 
+REALTIME_INSTRUCTIONS = "Answer with the one right choice, named exactly as written."
+
+
+def realtime_question(q: RealTimeQuestion) -> str:
+    """The quiz question as a user would paste it: the sentence and its four choices (all searched)."""
+    return f"{q.question}\nChoices: {'; '.join(q.choices)}"
+
+
 def realtime_prompt(q: RealTimeQuestion) -> str:
-    choices = "; ".join(q.choices)
-    return f"{q.question}\nChoices: {choices}\nAnswer with the one right choice, named exactly as written."
+    return f"{realtime_question(q)}\n{REALTIME_INSTRUCTIONS}"
 
 
 def run_realtimeqa(path: Path, settings: Settings, *, retriever: str = "hybrid", limit: int | None = None,
@@ -446,7 +454,7 @@ def _realtime_one(session: _Session, questions: list[RealTimeQuestion], retrieve
                 answer = _answer_from_hits(answerer, realtime_prompt(q),
                                            _hits_from_facts([_Ev(q.passage, q.question_date)]))
             else:
-                answer = answerer.ask(realtime_prompt(q), as_of=day)
+                answer = answerer.ask(realtime_question(q), as_of=day, instructions=REALTIME_INSTRUCTIONS)
             rec["answer"] = answer.text
             rec["refusal_rate"] = float(answer.refused)
             rec["choice_accuracy"] = float(not answer.refused and choice_correct(answer.text, q.choices,
