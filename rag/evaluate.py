@@ -374,7 +374,8 @@ def _score_multihop_answer(answer: Answer, q: MultiHopQuery, facts: Sequence[str
     short = final_answer(answer.text)
     refused = is_refusal(answer.text, answer.refused)
     rec: dict[str, Any] = {"answer": answer.text, "short_answer": short, "refused": refused,
-                           "answer_line_rate": float(bool(_ANSWER_LINE.search(answer.text))) if not refused else None}
+                           "answer_line_rate": float(bool(_ANSWER_LINE.search(answer.text))) if not refused else None,
+                           "unsupported_sentences": len(answer.unsupported_sentences)}  # details file only
     if q.is_null:
         rec["accuracy_official"] = rec["accuracy_strict"] = float(refused)
         return rec
@@ -390,16 +391,13 @@ REALTIME_RETRIEVAL_KEYS = ("hits@1", "hits@4", "hits@10", "mrr@10")
 REALTIME_ANSWER_KEYS = ("choice_accuracy", "refusal_rate")
 
 
-REALTIME_INSTRUCTIONS = "Answer with the one right choice, named exactly as written."
-
-
-def realtime_question(q: RealTimeQuestion) -> str:
-    """The quiz question as a user would paste it: the sentence and its four choices (all searched)."""
-    return f"{q.question}\nChoices: {'; '.join(q.choices)}"
+def realtime_instructions(q: RealTimeQuestion) -> str:
+    """The four choices and the answer format: for the LLM only, retrieval searches the quiz sentence."""
+    return f"Choices: {'; '.join(q.choices)}\nAnswer with the one right choice, named exactly as written."
 
 
 def realtime_prompt(q: RealTimeQuestion) -> str:
-    return f"{realtime_question(q)}\n{REALTIME_INSTRUCTIONS}"
+    return f"{q.question}\n{realtime_instructions(q)}"
 
 
 def run_realtimeqa(path: Path, settings: Settings, *, retriever: str = "hybrid", limit: int | None = None,
@@ -454,8 +452,9 @@ def _realtime_one(session: _Session, questions: list[RealTimeQuestion], retrieve
                 answer = _answer_from_hits(answerer, realtime_prompt(q),
                                            _hits_from_facts([_Ev(q.passage, q.question_date)]))
             else:
-                answer = answerer.ask(realtime_question(q), as_of=day, instructions=REALTIME_INSTRUCTIONS)
+                answer = answerer.ask(q.question, as_of=day, instructions=realtime_instructions(q))
             rec["answer"] = answer.text
+            rec["unsupported_sentences"] = len(answer.unsupported_sentences)  # details file only
             rec["refusal_rate"] = float(answer.refused)
             rec["choice_accuracy"] = float(not answer.refused and choice_correct(answer.text, q.choices,
                                                                                  q.answer_index))
@@ -468,7 +467,8 @@ def _realtime_one(session: _Session, questions: list[RealTimeQuestion], retrieve
                for t in sorted({r["question_type"] for r in records})}
     config = _config(session.settings, retriever, generate, gold, limit, "realtimeqa",
                      {"corpus_articles": len(set(session.article_of.values())), "corpus_chunks": session.n_chunks,
-                      "prompt": "question + choices" if answerer is not None else None,
+                      "prompt": ("question searched; choices and answer format to the LLM only"
+                                 if answerer is not None else None),
                       "as_of": as_of if retriever != "plain" else None})
     return EvalResult(aggregate(records, keys), by_type, config, len(records), time.perf_counter() - t0, records)
 

@@ -114,7 +114,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     from index.news_index import NewsIndex
 
     records = NewsIndex(_settings(args).index).articles()
-    rows = [{"article_id": r.article.article_id, "title": r.article.meta.title, "outlet": r.article.meta.outlet,
+    rows: list[dict[str, Any]] = [{"article_id": r.article.article_id, "title": r.article.meta.title, "outlet": r.article.meta.outlet,
              "published": r.article.meta.published, "url": r.article.meta.url, "source": r.article.meta.source,
              "chunks": r.n_chunks, "chars": len(r.article.text)} for r in records]
     if args.json:

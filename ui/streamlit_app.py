@@ -64,7 +64,7 @@ def sidebar(assistant: Assistant) -> None:
             published = st.text_input("Date, YYYY-MM-DD (optional)")
             outlet = st.text_input("Outlet (optional)")
             if st.form_submit_button("Add article"):
-                meta = {"title": title, "url": url, "published": published, "outlet": outlet}
+                meta: dict[str, object] = {"title": title, "url": url, "published": published, "outlet": outlet}
                 try:
                     _show_report(assistant.add_text(text, meta))
                 except NewsdeskError as e:
