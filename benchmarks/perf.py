@@ -1,7 +1,8 @@
 """Performance benchmarks: ingest throughput, re-ingest, retrieval latency (dev size and synthetic 100k), local LLM.
 
     .venv/bin/python -m benchmarks.perf ingest  [--runs 3]
-    .venv/bin/python -m benchmarks.perf latency [--chunks 100000] [--queries 200]
+    .venv/bin/python -m benchmarks.perf build   --chunks 100000 --home DIR
+    .venv/bin/python -m benchmarks.perf latency [--chunks 100000 --home DIR] [--queries 200] [--questions multihop|realtimeqa]
     .venv/bin/python -m benchmarks.perf llm     [--runs 3]
 
 Each prints one JSON object (medians over runs); docs/BENCHMARKS.md quotes them with the machine.
@@ -138,10 +139,19 @@ def build_synthetic(home: Path, n_chunks: int) -> dict[str, Any]:
     return {"chunks": index.store.count(), "build_s": round(time.perf_counter() - t, 1)}
 
 
-def bench_latency(home: Path | None, n_queries: int, label: str) -> dict[str, Any]:
-    """p50/p95 of embed query + dense + BM25 + fuse (hybrid retrieve, k=5) over MultiHop-RAG dev queries."""
+def _latency_questions(question_set: str, n: int) -> list[str]:
+    """MultiHop-RAG questions name outlets (the 200-deep path); RealTime QA quiz questions name none (40 deep)."""
+    from rag.bench_data import load_multihop_queries, load_realtimeqa
+
+    if question_set == "realtimeqa":
+        questions, _ = load_realtimeqa(BENCH / "realtimeqa" / "realtimeqa_2023.jsonl")
+        return [q.question for q in questions if q.passage][:n]
+    return [q.query for q in load_multihop_queries(BENCH / "multihop_rag" / "queries_dev.json")][:n]
+
+
+def bench_latency(home: Path | None, n_queries: int, label: str, question_set: str = "multihop") -> dict[str, Any]:
+    """p50/p95 of embed query + dense + BM25 + fuse (hybrid retrieve, k=5) over benchmark dev questions."""
     from rag.assistant import Assistant
-    from rag.bench_data import load_multihop_queries
 
     tmp = home is None
     if home is None:
@@ -150,7 +160,7 @@ def bench_latency(home: Path | None, n_queries: int, label: str) -> dict[str, An
     assistant = Assistant.from_settings(settings)
     if tmp:
         assistant.index.ingest(_sources())
-    queries = [q.query for q in load_multihop_queries(BENCH / "multihop_rag" / "queries_dev.json")][:n_queries]
+    queries = _latency_questions(question_set, n_queries)
     for q in queries[:5]:  # warm-up: model, BM25 load, Chroma caches
         assistant.retrieve(q)
     total, embed = [], []
@@ -162,7 +172,7 @@ def bench_latency(home: Path | None, n_queries: int, label: str) -> dict[str, An
         assistant.retrieve(q)
         total.append((time.perf_counter() - t) * 1000)
     return {"bench": "latency", "corpus": label, "machine": _machine(), "chunks": assistant.index.store.count(),
-            "queries": len(queries), "retrieve_p50_ms": round(_pct(total, 50), 1),
+            "questions": question_set, "queries": len(queries), "retrieve_p50_ms": round(_pct(total, 50), 1),
             "retrieve_p95_ms": round(_pct(total, 95), 1), "embed_query_p50_ms": round(_pct(embed, 50), 1),
             "rerank": "n/a: no packaged cross-encoder (shared/DESIGN.md)", "peak_rss_mb": _peak_rss_mb()}
 
@@ -216,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--chunks", type=int, default=0, help="latency/build: synthetic corpus size (0 = dev corpus)")
     p.add_argument("--queries", type=int, default=200)
     p.add_argument("--home", type=Path, default=None, help="build/latency: where the synthetic index lives")
+    p.add_argument("--questions", choices=["multihop", "realtimeqa"], default="multihop",
+                   help="latency: MultiHop-RAG (name outlets: deep path) or RealTime QA (name none) questions")
     args = p.parse_args(argv)
     random.seed(0)
     if args.what == "ingest":
@@ -223,7 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.what == "build":
         out = build_synthetic(args.home, args.chunks)
     elif args.what == "latency":
-        out = bench_latency(args.home, args.queries, f"synthetic {args.chunks}" if args.home else "dev")
+        out = bench_latency(args.home, args.queries, f"synthetic {args.chunks}" if args.home else "dev",
+                           args.questions)
     else:
         out = bench_llm(args.runs)
     print(json.dumps(out))

@@ -1,7 +1,8 @@
 """`make bench`: retrieval quality side by side, then the performance benchmarks (see docs/BENCHMARKS.md).
 
 The 100k-chunk latency needs a prepared index: `python -m benchmarks.perf build --chunks 100000 --home DIR`
-then `python -m benchmarks.perf latency --home DIR --chunks 100000` (the build takes minutes).
+then `python -m benchmarks.perf latency --home DIR --chunks 100000 [--questions realtimeqa]` (the build takes
+minutes).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from benchmarks import perf, quality
 
 def main() -> int:
     quality.main([])
-    for args in (["ingest"], ["latency"], ["llm"]):
+    for args in (["ingest"], ["latency"], ["latency", "--questions", "realtimeqa"], ["llm"]):
         perf.main(args)
     return 0
 
