@@ -2,7 +2,8 @@
 
     .venv/bin/python -m benchmarks.perf ingest  [--runs 3]
     .venv/bin/python -m benchmarks.perf build   --chunks 100000 --home DIR
-    .venv/bin/python -m benchmarks.perf latency [--chunks 100000 --home DIR] [--queries 200] [--questions multihop|realtimeqa]
+    .venv/bin/python -m benchmarks.perf latency [--chunks 100000 --home DIR] [--queries 200]
+                                                [--questions multihop|realtimeqa]
     .venv/bin/python -m benchmarks.perf llm     [--runs 3]
 
 Each prints one JSON object (medians over runs); docs/BENCHMARKS.md quotes them with the machine.

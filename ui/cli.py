@@ -114,9 +114,10 @@ def cmd_list(args: argparse.Namespace) -> int:
     from index.news_index import NewsIndex
 
     records = NewsIndex(_settings(args).index).articles()
-    rows: list[dict[str, Any]] = [{"article_id": r.article.article_id, "title": r.article.meta.title, "outlet": r.article.meta.outlet,
-             "published": r.article.meta.published, "url": r.article.meta.url, "source": r.article.meta.source,
-             "chunks": r.n_chunks, "chars": len(r.article.text)} for r in records]
+    rows: list[dict[str, Any]] = [
+        {"article_id": r.article.article_id, "title": r.article.meta.title, "outlet": r.article.meta.outlet,
+         "published": r.article.meta.published, "url": r.article.meta.url, "source": r.article.meta.source,
+         "chunks": r.n_chunks, "chars": len(r.article.text)} for r in records]
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
     else:
