@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Any
 
 from index.types import Article, ArticleMeta, Chunk
 
@@ -47,6 +48,13 @@ class ArticleRecord:
     n_chunks: int
     added_at: float
     collection: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """One row of `newsdesk list --json` and `GET /articles`."""
+        m = self.article.meta
+        return {"article_id": self.article.article_id, "title": m.title, "outlet": m.outlet,
+                "published": m.published, "url": m.url, "source": m.source, "chunks": self.n_chunks,
+                "chars": len(self.article.text)}
 
 
 class Catalogue:
@@ -108,13 +116,15 @@ class Catalogue:
 
     def complete_by_url(self, url: str) -> list[str]:
         with self.reading() as db:
-            rows = db.execute("SELECT article_id FROM articles WHERE url = ? AND status = 'complete'", (url,)).fetchall()
+            rows = db.execute("SELECT article_id FROM articles WHERE url = ? AND status = 'complete'",
+                              (url,)).fetchall()
         return [r[0] for r in rows]
 
     def records(self, status: str | None = "complete") -> list[ArticleRecord]:
         where, args = ("WHERE status = ?", (status,)) if status else ("", ())
         with self.reading() as db:
-            rows = db.execute(f"SELECT {self._COLS} FROM articles {where} ORDER BY added_at, article_id", args).fetchall()
+            rows = db.execute(f"SELECT {self._COLS} FROM articles {where} ORDER BY added_at, article_id",
+                              args).fetchall()
         return [self._record(r) for r in rows]
 
     def status_of(self) -> dict[str, str]:
@@ -135,18 +145,59 @@ class Catalogue:
         with self.reading() as db:
             return dict(db.execute("SELECT chunk_id, article_id FROM chunks").fetchall())
 
+    _CHUNK_ROWS = ("SELECT c.chunk_id, c.article_id, c.ordinal, c.start, c.\"end\", a.text, a.title, a.outlet,"
+                   " a.author, a.published, a.url, a.source FROM chunks c JOIN articles a USING (article_id)")
+
+    @staticmethod
+    def _chunk(row: tuple) -> tuple[Chunk, ArticleMeta]:  # type: ignore[type-arg]
+        cid, aid, ordinal, start, end, text, title, outlet, author, published, url, source = row
+        return (Chunk(cid, aid, ordinal, start, end, text[start:end]),
+                ArticleMeta(title, outlet, author, published, url, source))
+
     def complete_chunks(self) -> list[tuple[Chunk, ArticleMeta]]:
         """Every chunk of every complete article, text cut from the article (for the keyword index)."""
-        out: list[tuple[Chunk, ArticleMeta]] = []
         with self.reading() as db:
-            rows = db.execute(
-                "SELECT c.chunk_id, c.article_id, c.ordinal, c.start, c.\"end\", a.text, a.title, a.outlet, a.author,"
-                " a.published, a.url, a.source FROM chunks c JOIN articles a USING (article_id)"
-                " WHERE a.status = 'complete' ORDER BY a.added_at, c.article_id, c.ordinal").fetchall()
-        for cid, aid, ordinal, start, end, text, title, outlet, author, published, url, source in rows:
-            meta = ArticleMeta(title, outlet, author, published, url, source)
-            out.append((Chunk(cid, aid, ordinal, start, end, text[start:end]), meta))
+            rows = db.execute(self._CHUNK_ROWS + " WHERE a.status = 'complete'"
+                              " ORDER BY a.added_at, c.article_id, c.ordinal").fetchall()
+        return [self._chunk(r) for r in rows]
+
+    def chunks_by_ids(self, chunk_ids: Sequence[str]) -> dict[str, tuple[Chunk, ArticleMeta]]:
+        """Chunks (text cut from their article) and their article's metadata, for complete articles only."""
+        out: dict[str, tuple[Chunk, ArticleMeta]] = {}
+        ids = list(dict.fromkeys(chunk_ids))
+        with self.reading() as db:
+            for i in range(0, len(ids), 500):
+                part = ids[i:i + 500]
+                # "+a.status" keeps SQLite from walking the status index (every complete article, 220-570 ms
+                # at 100k chunks) instead of looking chunks up by primary key (0.9 ms); docs/BENCHMARKS.md.
+                rows = db.execute(self._CHUNK_ROWS + " WHERE +a.status = 'complete'"
+                                  f" AND c.chunk_id IN ({','.join('?' * len(part))})", part).fetchall()
+                out.update((r[0], self._chunk(r)) for r in rows)
         return out
+
+    def outlets_and_days(self, article_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """article_id -> (outlet, ISO day published) of complete articles; '' where unknown.
+
+        Retrieval reads these for a few hundred candidates per question: from here, by primary key, they cost
+        ~1 ms, while asking Chroma for the candidates' metadata cost ~7 ms at 100k chunks.
+        """
+        out: dict[str, tuple[str, str]] = {}
+        ids = list(dict.fromkeys(article_ids))
+        with self.reading() as db:
+            for i in range(0, len(ids), 500):
+                part = ids[i:i + 500]
+                rows = db.execute("SELECT article_id, outlet, published FROM articles"
+                                  f" WHERE +status = 'complete' AND article_id IN ({','.join('?' * len(part))})",
+                                  part).fetchall()
+                out.update((aid, (outlet or "", (published or "")[:10])) for aid, outlet, published in rows)
+        return out
+
+    def outlets(self) -> list[str]:
+        """Distinct outlets of complete articles, sorted."""
+        with self.reading() as db:
+            rows = db.execute("SELECT DISTINCT outlet FROM articles WHERE status = 'complete' "
+                              "AND outlet IS NOT NULL AND outlet != ''").fetchall()
+        return sorted(r[0] for r in rows)
 
     def generation(self) -> int:
         """Bumped by every change of the complete set, so readers know when to reload."""
@@ -167,10 +218,6 @@ class Catalogue:
         with self.reading() as db:
             row = db.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()
         return str(row[0]) if row else None
-
-    def set_state(self, key: str, value: str) -> None:
-        with self.transaction() as db:
-            db.execute("INSERT OR REPLACE INTO state(key, value) VALUES (?, ?)", (key, value))
 
     # --- writes (callers hold the index write lock) ------------------------------------------
     @staticmethod
@@ -216,41 +263,3 @@ class Catalogue:
         with self.transaction() as db:
             db.executemany("DELETE FROM articles WHERE article_id = ?", [(a,) for a in article_ids])
             self._bump(db)
-
-
-def chunks_by_ids(catalogue: Catalogue, chunk_ids: Sequence[str]) -> dict[str, tuple[Chunk, ArticleMeta]]:
-    """Chunks (text cut from their article) and their article's metadata, for complete articles only."""
-    out: dict[str, tuple[Chunk, ArticleMeta]] = {}
-    ids = list(dict.fromkeys(chunk_ids))
-    with catalogue.reading() as db:
-        for i in range(0, len(ids), 500):
-            part = ids[i:i + 500]
-            rows = db.execute(
-                "SELECT c.chunk_id, c.article_id, c.ordinal, c.start, c.\"end\", a.text, a.title, a.outlet, a.author,"
-                " a.published, a.url, a.source FROM chunks c JOIN articles a USING (article_id)"
-                # "+a.status" keeps SQLite from walking the status index (every complete article, 220-570 ms
-                # at 100k chunks) instead of looking chunks up by primary key (0.9 ms); docs/BENCHMARKS.md.
-                f" WHERE +a.status = 'complete' AND c.chunk_id IN ({','.join('?' * len(part))})", part).fetchall()
-            for cid, aid, ordinal, start, end, text, title, outlet, author, published, url, source in rows:
-                out[cid] = (Chunk(cid, aid, ordinal, start, end, text[start:end]),
-                            ArticleMeta(title, outlet, author, published, url, source))
-    return out
-
-
-def article_dates_and_outlets(catalogue: Catalogue, article_ids: Sequence[str]) -> dict[str, tuple[str, str]]:
-    """article_id -> (outlet, ISO day published) of complete articles; '' where unknown.
-
-    Retrieval reads these for a few hundred candidates per question: from here, by primary key, they cost
-    ~1 ms, while asking Chroma for the candidates' metadata cost ~7 ms at 100k chunks.
-    """
-    out: dict[str, tuple[str, str]] = {}
-    ids = list(dict.fromkeys(article_ids))
-    with catalogue.reading() as db:
-        for i in range(0, len(ids), 500):
-            part = ids[i:i + 500]
-            rows = db.execute("SELECT article_id, outlet, published FROM articles"
-                              f" WHERE +status = 'complete' AND article_id IN ({','.join('?' * len(part))})",
-                              part).fetchall()
-            for aid, outlet, published in rows:
-                out[aid] = (outlet or "", (published or "")[:10])
-    return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from index.types import Article, Chunk
+from index.types import Article, Chunk, chunk_id_for
 
 # A sentence ends at . ! ? … (optionally followed by closing quotes/brackets) before whitespace,
 # or at a paragraph break. Abbreviations like "U.S. officials" split wrongly now and then; chunks
@@ -63,7 +63,7 @@ def chunk_article(article: Article, chunk_chars: int = 800, overlap: int = 150) 
             k -= 1
         i = k
     return [
-        Chunk(chunk_id=f"{article.article_id}:{n}", article_id=article.article_id, ordinal=n,
+        Chunk(chunk_id=chunk_id_for(article.article_id, n), article_id=article.article_id, ordinal=n,
               start=s, end=e, text=text[s:e])
         for n, (s, e) in enumerate(chunks)
     ]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Protocol, Sequence
+from collections.abc import Sequence
+from typing import Protocol
 
 from index.errors import ConfigError
 
@@ -30,6 +31,10 @@ class SentenceTransformerEmbedder:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        # A half-second load is not long work: no "Loading weights" bar on stderr (it broke `ask --json` pipes).
+        transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
 
         self.name = name
         self._batch_size = batch_size

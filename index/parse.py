@@ -183,10 +183,15 @@ def parse_text(text: str, meta: dict[str, object] | None = None, *, source: str 
     return Article(article_id=article_id_for(body), meta=article_meta, text=body)
 
 
+def safe_file_name(name: str) -> str:
+    """A file name as a label: its base name, without NULs or folders ("../../etc/passwd" -> "passwd")."""
+    return Path(name.replace("\x00", "")).name.strip(". ") or "upload"
+
+
 def parse_bytes(data: bytes, name: str, meta: dict[str, object] | None = None, *,
                 max_bytes: int = 20_000_000, source: str | None = None) -> Article:
     """An uploaded or read file -> Article. `name` decides the format by its suffix."""
-    safe_name = Path(name.replace("\x00", "")).name.strip(". ") or "upload"
+    safe_name = safe_file_name(name)
     if len(data) > max_bytes:
         raise InputError(f"{safe_name}: is {len(data) / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit "
                          "(NEWSDESK_INDEX__MAX_FILE_BYTES).")

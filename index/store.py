@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Iterator, Sequence
+from typing import Any, ClassVar
 from urllib.parse import urlparse
 
 from index.errors import BackendUnavailable, ConfigError
 from index.lock import unless_writing
 from index.settings import IndexSettings
-from index.types import ArticleMeta, Chunk
+from index.types import ArticleMeta, Chunk, article_id_of
 
 # Chroma logs telemetry failures loudly on a machine without network; it is off anyway.
 logging.getLogger("chromadb.telemetry.product.posthog").setLevel(logging.CRITICAL)
@@ -92,7 +93,7 @@ class _EmbeddedClient:
     shares one client System per path within a process, so this mirrors that with one handle per path.
     """
 
-    _registry: ClassVar[dict[str, "_EmbeddedClient"]] = {}
+    _registry: ClassVar[dict[str, _EmbeddedClient]] = {}
     _registry_lock: ClassVar[threading.Lock] = threading.Lock()
 
     def __init__(self, settings: IndexSettings, version: object) -> None:
@@ -104,7 +105,7 @@ class _EmbeddedClient:
         self._reload_lock = threading.Lock()
 
     @classmethod
-    def for_settings(cls, settings: IndexSettings, version: Callable[[], object]) -> "_EmbeddedClient":
+    def for_settings(cls, settings: IndexSettings, version: Callable[[], object]) -> _EmbeddedClient:
         key = str(settings.chroma_path.resolve())
         with cls._registry_lock:
             if key not in cls._registry:
@@ -166,10 +167,6 @@ class ChunkStore:
                           "chunk_chars": self.settings.chunk_chars, "chunk_overlap": self.settings.chunk_overlap})
             self._collection = (epoch, col)
         return self._collection[1]
-
-    @property
-    def collection(self) -> Any:
-        return self._call(lambda col: col)
 
     def refresh(self, writer: bool = False) -> None:
         """Reload the embedded client if another process changed the store since it was loaded.
@@ -287,7 +284,7 @@ class ChunkStore:
         include = ["metadatas", "distances"] if with_metadata else ["distances"]
         got = self._call(lambda col: col.query(query_embeddings=[list(vector)], n_results=max(1, k), include=include))
         metadatas = got["metadatas"][0] if with_metadata else [None] * len(got["ids"][0])
-        return [StoredHit(cid, str((md or {}).get("article_id", cid.rsplit(":", 1)[0])), 1.0 - float(dist),
+        return [StoredHit(cid, str((md or {}).get("article_id", article_id_of(cid))), 1.0 - float(dist),
                           dict(md or {}))
                 for cid, md, dist in zip(got["ids"][0], metadatas, got["distances"][0])]
 

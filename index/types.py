@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,9 +23,19 @@ class Article:
     text: str
 
 
+def chunk_id_for(article_id: str, ordinal: int) -> str:
+    """Chunk ids are f"{article_id}:{ordinal}": stable, so re-ingesting an article is an upsert."""
+    return f"{article_id}:{ordinal}"
+
+
+def article_id_of(chunk_id: str) -> str:
+    """The article a chunk id belongs to (the one place that parses chunk ids)."""
+    return chunk_id.rsplit(":", 1)[0]
+
+
 @dataclass(frozen=True, slots=True)
 class Chunk:
-    chunk_id: str  # f"{article_id}:{ordinal}", stable so re-ingest is an upsert
+    chunk_id: str  # chunk_id_for(article_id, ordinal)
     article_id: str
     ordinal: int
     start: int
@@ -43,6 +54,9 @@ class IngestOutcome:
     reason: str = ""
     chunks: int = 0
 
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
 
 @dataclass(frozen=True, slots=True)
 class IngestReport:
@@ -54,6 +68,11 @@ class IngestReport:
     @property
     def rejected(self) -> tuple[IngestOutcome, ...]:
         return tuple(o for o in self.outcomes if o.status == "rejected")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of `newsdesk ingest --json` and `POST /articles`."""
+        counts: dict[str, Any] = {s: self.count(s) for s in ("added", "unchanged", "replaced", "rejected")}
+        return {**counts, "items": [o.to_dict() for o in self.outcomes]}
 
     def summary(self) -> str:
         return (

@@ -1,0 +1,96 @@
+"""Sources -> searchable articles: parse, dedup, chunk, embed, store; each article all or nothing.
+
+Runs under the index's write lock (`NewsIndex.writing`). Articles are committed in groups of about
+`commit_chunks` chunks: rows `pending`, vectors upserted, then rows `complete` in one transaction.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from index.chunking import chunk_article
+from index.errors import InputError
+from index.sources import Source
+from index.types import Article, Chunk, IngestOutcome, IngestReport
+
+if TYPE_CHECKING:
+    from index.news_index import NewsIndex
+
+Progress = Callable[[int, int, str], None]  # (done, total, current item)
+_Pending = tuple[Article, list[Chunk], list[str]]  # article, its chunks, the ids it replaces
+
+
+def ingest_sources(index: NewsIndex, sources: Iterable[Source], progress: Progress | None = None,
+                   on_wait: Callable[[str], None] | None = None) -> IngestReport:
+    """See `NewsIndex.ingest`."""
+    items = [s for s in sources if not _is_inside(s, index.settings.home)]
+    outcomes: list[IngestOutcome] = []
+    with index.writing(on_wait):
+        index.finish_interrupted()
+        statuses = index.catalogue.status_of()
+        seen: set[str] = set()
+        batch_urls: dict[str, str] = {}  # url -> article id added earlier in this batch
+        group: list[_Pending] = []
+        group_size = 0
+        for n, source in enumerate(items):
+            if progress:
+                progress(n, len(items), source.label)
+            try:
+                article = source.parse(index.settings.max_file_bytes)
+            except InputError as e:
+                outcomes.append(IngestOutcome(source.label, "rejected", reason=str(e)))
+                continue
+            aid = article.article_id
+            if statuses.get(aid) == "complete" or aid in seen:
+                outcomes.append(IngestOutcome(source.label, "unchanged", aid, article.meta.title,
+                                              reason="same text is already indexed"))
+                continue
+            seen.add(aid)
+            replaced: list[str] = []
+            if url := article.meta.url:
+                replaced = [old for old in index.catalogue.complete_by_url(url) if old != aid]
+                # Two versions of one URL in a batch: the later one wins, as if ingested one by one.
+                if url in batch_urls and batch_urls[url] not in replaced:
+                    replaced.append(batch_urls[url])
+                batch_urls[url] = aid
+            chunks = chunk_article(article, index.settings.chunk_chars, index.settings.chunk_overlap)
+            group.append((article, chunks, replaced))
+            group_size += len(chunks)
+            if group_size >= index.settings.commit_chunks:
+                outcomes.extend(_commit(index, group))
+                group, group_size = [], 0
+        if group:
+            outcomes.extend(_commit(index, group))
+        if progress:
+            progress(len(items), len(items), "updating keyword index")
+        # Also when nothing changed now: a writer killed after its last commit left BM25 behind.
+        if (any(o.status in ("added", "replaced") for o in outcomes)
+                or index.keyword.stored_generation() != index.catalogue.generation()):
+            index.rebuild_keyword()
+    return IngestReport(tuple(outcomes))
+
+
+def _commit(index: NewsIndex, group: Sequence[_Pending]) -> list[IngestOutcome]:
+    index.catalogue.add_pending([(a, c) for a, c, _ in group], index.store.name)
+    chunks = [c for _, cs, _ in group for c in cs]
+    metas = [a.meta for a, cs, _ in group for _ in cs]
+    vectors = index.embedder.embed_documents([index.indexed_text(c, m) for c, m in zip(chunks, metas)])
+    index.store.upsert(chunks, metas, vectors)
+    replaced = [old for _, _, olds in group for old in olds]
+    index.catalogue.complete([a.article_id for a, _, _ in group], replaced)
+    index.purge_articles(replaced)
+    return [IngestOutcome(a.meta.source, "replaced" if olds else "added", a.article_id, a.meta.title,
+                          reason=f"replaced {', '.join(o[:12] for o in olds)}" if olds else "", chunks=len(cs))
+            for a, cs, olds in group]
+
+
+def _is_inside(source: Source, home: Path) -> bool:
+    # Ingesting a folder that holds NEWSDESK_HOME must not index the catalogue or the vectors.
+    if source.path is None:
+        return False
+    # realpath, not Path.resolve: a symlink loop must reach parse_file and be rejected there, not
+    # raise RuntimeError here and stop the whole batch.
+    return Path(os.path.realpath(source.path)).is_relative_to(os.path.realpath(home))
