@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from index.errors import ConfigError
-from rag.llm import LLM, Message
+from rag.llm import ChatLLM, Message
 from rag.model_files import ensure_gguf
 
 _models: dict[str, Any] = {}
@@ -30,7 +31,7 @@ def _load(path: Path, n_threads: int | None) -> Any:
         return _models[key]
 
 
-class LocalLLM(LLM):
+class LocalLLM(ChatLLM):
     def __init__(self, llama: Any, max_tokens: int) -> None:
         self.name = "local"
         self._llama = llama
@@ -38,7 +39,7 @@ class LocalLLM(LLM):
         self._lock = threading.Lock()  # one generation at a time per model instance
 
     @classmethod
-    def from_package(cls, model_dir: Path, max_tokens: int = 400, n_threads: int | None = None) -> "LocalLLM":
+    def from_package(cls, model_dir: Path, max_tokens: int = 400, n_threads: int | None = None) -> LocalLLM:
         return cls(_load(ensure_gguf(model_dir), n_threads), max_tokens)
 
     def forget(self) -> None:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 from index.errors import BackendUnavailable
-from rag.llm import LLM, Message
+from rag.llm import ChatLLM, Message
 
 
-class OpenAICompatibleLLM(LLM):
+class OpenAICompatibleLLM(ChatLLM):
     def __init__(self, base_url: str | None, api_key: str | None, model: str | None, timeout_s: float,
                  max_tokens: int) -> None:
         from langchain_openai import ChatOpenAI
@@ -31,9 +31,11 @@ class OpenAICompatibleLLM(LLM):
                     produced = True
                     yield text
         except (openai.APIConnectionError, openai.APITimeoutError) as e:
-            raise BackendUnavailable(f"The LLM server at {self.url} is unreachable or timed out ({type(e).__name__}).") from e
+            raise BackendUnavailable(f"The LLM server at {self.url} is unreachable or timed out "
+                                     f"({type(e).__name__}).") from e
         except openai.APIStatusError as e:
-            raise BackendUnavailable(f"The LLM server at {self.url} answered HTTP {e.status_code}: {str(e)[:200]}") from e
+            raise BackendUnavailable(f"The LLM server at {self.url} answered HTTP {e.status_code}: "
+                                     f"{str(e)[:200]}") from e
         except (openai.APIError, ValueError, KeyError, TypeError) as e:
             raise BackendUnavailable(f"The LLM server at {self.url} sent a reply that is not an OpenAI chat "
                                      f"completion ({type(e).__name__}).") from e

@@ -1,17 +1,27 @@
-"""The only LangChain composition: prompt -> LLM stream, and retrieval as a runnable."""
+"""The only LangChain code: the chat prompt, and Newsdesk's retrieval as a LangChain `BaseRetriever`.
+
+The answer path stays ours (rag/answer.py); the retriever is the seam for people who build their own chains:
+
+    from rag.chain import NewsdeskRetriever
+    docs = NewsdeskRetriever(k=4).invoke("What does NATO want allies to spend?")
+"""
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Sequence
+from datetime import date
+from typing import Any
 
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
 from langchain_core.prompt_values import PromptValue
 from langchain_core.prompts import ChatPromptTemplate
-from langchain_core.runnables import Runnable, RunnableGenerator, RunnableLambda
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict, Field, PrivateAttr
 
-from rag.llm import LLM, Message
+from rag.llm import Message
 from rag.prompts import HUMAN, SYSTEM, format_sources
-from rag.retrieve import HybridRetriever, Retrieval
-from rag.types import Hit
+from rag.settings import Settings
+from rag.types import Hit, Prompt
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 
@@ -24,20 +34,48 @@ def build_prompt() -> ChatPromptTemplate:
     return ChatPromptTemplate.from_messages([("system", SYSTEM), ("human", HUMAN)])
 
 
-def prompt_messages(question: str, hits: Sequence[Hit]) -> list[Message]:
-    return _to_messages(build_prompt().invoke({"question": question, "sources": format_sources(hits)}))
+def prompt_messages(prompt: Prompt) -> list[Message]:
+    """The chat messages a model reads: fixed rules first (llama.cpp keeps them evaluated between questions)."""
+    question = f"{prompt.question}\n{prompt.instructions}" if prompt.instructions else prompt.question
+    return _to_messages(build_prompt().invoke({"question": question, "sources": format_sources(prompt.readings)}))
 
 
-def build_generation_chain(llm: LLM) -> Runnable[dict[str, Any], str]:
-    """{"question", "hits"} -> streamed answer text."""
-
-    def generate(inputs: Iterator[list[Message]]) -> Iterator[str]:
-        for messages in inputs:
-            yield from llm.stream(messages)
-
-    fill: Runnable[dict[str, Any], dict[str, Any]] = RunnableLambda(lambda x: {"question": x["question"], "sources": format_sources(x["hits"])})
-    return fill | build_prompt() | RunnableLambda(_to_messages) | RunnableGenerator(generate)
+def hit_document(hit: Hit) -> Document:
+    """A hit as a LangChain Document: the passage, and where it comes from."""
+    m, c = hit.meta, hit.chunk
+    return Document(page_content=c.text, id=c.chunk_id, metadata={
+        "article_id": c.article_id, "chunk_id": c.chunk_id, "title": m.title, "outlet": m.outlet or None,
+        "published": m.published, "url": m.url, "start": c.start, "end": c.end, "score": hit.score,
+        "similarity": hit.similarity})
 
 
-def build_retrieval_chain(retriever: HybridRetriever) -> Runnable[str, Retrieval]:
-    return RunnableLambda(retriever.retrieve)
+class NewsdeskRetriever(BaseRetriever):
+    """Newsdesk's hybrid retrieval (dense + BM25, fused, with its outlet/date/recency boosts) over an index.
+
+    Args:
+        settings: whose index to search (default: read from the NEWSDESK_* environment).
+        k: passages per query; `invoke(query, k=…)` overrides it for one call.
+        as_of: the day questions are asked as of, for the recency prior (default: today).
+
+    Documents carry the passage as `page_content` and `article_id`, `chunk_id`, `title`, `outlet`,
+    `published`, `url`, `start`, `end` (offsets in the article text), `score` and `similarity` as metadata.
+    No relevance gate is applied: an off-topic query still returns the k nearest passages.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    settings: Settings = Field(default_factory=Settings)
+    k: int = Field(4, gt=0, le=100)
+    as_of: date | None = None
+    _retriever: Any = PrivateAttr(default=None)
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun,
+                                **kwargs: Any) -> list[Document]:
+        if self._retriever is None:
+            from index.news_index import NewsIndex
+            from rag.retrieve import HybridRetriever
+
+            self._retriever = HybridRetriever(NewsIndex(self.settings.index), self.settings.retrieval)
+        k = int(kwargs.get("k", self.k))
+        hits = self._retriever.retrieve(query, k, kwargs.get("as_of", self.as_of)).hits
+        return [hit_document(h) for h in hits]

@@ -1,13 +1,25 @@
-"""The no-LLM answerer: the retrieved sentences that best match the question, each cited."""
+"""The no-LLM backend: the retrieved sentences that best match the question, each cited."""
 
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Iterator, Sequence
 
 from index.chunking import sentence_spans
 from index.keyword import tokenize
-from rag.types import Hit
+from rag.llm import LLM
+from rag.types import Hit, Prompt
+
+
+class ExtractiveLLM(LLM):
+    """Answers without a model: also the fallback when a model server fails."""
+
+    name = "extractive"
+
+    def write(self, prompt: Prompt) -> Iterator[str]:
+        text = extractive_answer(prompt.searched, [r.hit for r in prompt.readings])
+        if text:
+            yield text
 
 
 def extractive_answer(question: str, hits: Sequence[Hit], max_sentences: int = 2) -> str:

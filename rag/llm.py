@@ -1,35 +1,54 @@
-"""LLM backends behind one small interface; heavy imports happen only when a backend is chosen."""
+"""Who writes the answer: one small interface, three backends; heavy imports only when a backend is chosen."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Iterator, Sequence
+from collections.abc import Iterator, Sequence
 
 from index.errors import ConfigError
 from rag.settings import LLMSettings
+from rag.types import Prompt
 
 Message = tuple[str, str]  # (role, content), role in "system" | "user" | "assistant"
 
 
 class LLM(ABC):
+    """Writes an answer to a prompt, citing its sources as [n]."""
+
     name: str
 
     @abstractmethod
-    def stream(self, messages: Sequence[Message]) -> Iterator[str]:
-        """Yield the answer's text as it is generated.
+    def write(self, prompt: Prompt) -> Iterator[str]:
+        """Yield the answer's text as it is written.
 
         Raises:
             BackendUnavailable: the model server is down, timed out or answered garbage.
         """
 
-    def complete(self, messages: Sequence[Message]) -> str:
-        return "".join(self.stream(messages))
+
+class ChatLLM(LLM):
+    """A chat model: the prompt becomes messages (rag/chain.py), the model streams its reply."""
+
+    @abstractmethod
+    def stream(self, messages: Sequence[Message]) -> Iterator[str]:
+        """Yield the reply to these messages as it is generated."""
+
+    def write(self, prompt: Prompt) -> Iterator[str]:
+        from rag.chain import prompt_messages
+
+        return self.stream(prompt_messages(prompt))
 
 
-def make_llm(s: LLMSettings) -> LLM | None:
-    """The configured backend; None for the extractive (no-LLM) mode."""
+def make_llm(s: LLMSettings) -> LLM:
+    """The configured backend.
+
+    Raises:
+        ConfigError: the backend is unknown or lacks what it needs (a key or URL, a package).
+    """
     if s.backend == "extractive":
-        return None
+        from rag.extractive import ExtractiveLLM
+
+        return ExtractiveLLM()
     if s.backend == "local":
         from rag._local_llm import LocalLLM
 

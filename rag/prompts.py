@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
-from rag.types import Hit
+from rag.types import Reading
 
 REFUSAL = "I don't know based on the provided sources."
 REFUSAL_TEXT = "The indexed articles do not say. No passage relevant enough to answer this was found."
@@ -31,13 +31,13 @@ def _attr(value: str | None) -> str:
     return (value or "unknown").replace('"', "'").replace("\n", " ")
 
 
-def format_sources(hits: Sequence[Hit]) -> str:
+def format_sources(readings: Sequence[Reading]) -> str:
     """Number passages [1]..[k] with their outlet, date and title."""
     blocks = []
-    for n, hit in enumerate(hits, start=1):
-        m = hit.meta
+    for r in readings:
+        m = r.hit.meta
         # An article cannot close our fence early: a literal "</source>" inside it is defused.
-        body = hit.chunk.text.replace("</source", "</ source").replace("<source", "< source")
-        blocks.append(f'<source id="{n}" outlet="{_attr(m.outlet)}" published="{_attr(m.published)}" '
+        body = r.text.replace("</source", "</ source").replace("<source", "< source")
+        blocks.append(f'<source id="{r.n}" outlet="{_attr(m.outlet)}" published="{_attr(m.published)}" '
                       f'title="{_attr(m.title)}">\n{body}\n</source>')
     return "\n\n".join(blocks)

@@ -18,9 +18,6 @@ class RetrievalSettings(BaseModel):
     mode: Literal["hybrid", "dense", "bm25"] = Field("hybrid", description="Which retrievers feed the answer.")
     k: int = Field(5, gt=0, le=20, description="Passages given to the LLM as numbered sources.")
     fetch_k: int = Field(40, gt=0, description="Candidates taken from each retriever before fusion.")
-    fusion: Literal["score", "rrf"] = Field("score", description="How hybrid mode mixes dense and BM25: "
-                                            "normalised scores (measured best, docs/BENCHMARKS.md) or ranks (RRF).")
-    rrf_k: int = Field(60, gt=0, description="Reciprocal-rank-fusion constant (fusion=rrf).")
     dense_weight: float = Field(0.7, ge=0, description="Weight of the dense side in fusion.")
     keyword_weight: float = Field(0.3, ge=0, description="Weight of the BM25 side in fusion.")
     metadata_boost: float = Field(0.2, ge=0, description="Added (on the 0..1 fused scale) to chunks of an outlet "
@@ -34,7 +31,6 @@ class RetrievalSettings(BaseModel):
                                                   "cosine similarity is below this.")
     compress_sentences: int = Field(12, ge=0, description="Sentences (in all) the LLM reads from the passages; "
                                                          "0 gives it the whole passages.")
-    reranker_path: Path | None = Field(None, description="Optional local CrossEncoder directory for reranking.")
 
 
 class LLMSettings(BaseModel):
@@ -61,7 +57,7 @@ class Settings(BaseSettings):
     llm: LLMSettings = LLMSettings()
 
     @model_validator(mode="after")
-    def _resolve(self) -> "Settings":
+    def _resolve(self) -> Settings:
         home = self.home.expanduser().resolve()
         object.__setattr__(self, "home", home)
         object.__setattr__(self, "index", self.index.model_copy(update={"home": home}))
@@ -75,7 +71,15 @@ class Settings(BaseSettings):
         object.__setattr__(self, "llm", self.llm.model_copy(update=updates))
         return self
 
-    def with_overrides(self, **groups: dict[str, object]) -> "Settings":
-        """A copy with some fields of some groups changed (CLI flags), e.g. llm={"backend": "extractive"}."""
-        data = {name: getattr(self, name).model_copy(update=changes) for name, changes in groups.items()}
+    def with_overrides(self, **groups: dict[str, object]) -> Settings:
+        """A copy with some fields of some groups changed (CLI flags), e.g. llm={"backend": "extractive"}.
+
+        Raises:
+            pydantic.ValidationError: a changed field is out of range, as it would be in the environment.
+        """
+        data = {}
+        for name, changes in groups.items():
+            group = getattr(self, name)
+            # Validated like the environment is: model_copy(update=…) would accept k=500.
+            data[name] = type(group).model_validate({**group.model_dump(), **changes})
         return self.model_copy(update=data)

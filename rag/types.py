@@ -1,8 +1,8 @@
-"""Hit, Citation, Answer, Turn: the plain data that retrieval and answering produce."""
+"""Hit, Reading, Citation, Answer, Turn: the plain data that retrieval and answering produce."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from index.types import ArticleMeta, Chunk
@@ -13,8 +13,47 @@ class Hit:
     chunk: Chunk
     meta: ArticleMeta
     score: float
-    stage: str  # "dense" | "keyword" | "fused" | "reranked"
+    stage: str  # "dense" | "keyword" | "fused" | "gold"
     similarity: float | None = None  # dense cosine similarity when the dense side saw it
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What the model reads of source [n]: some sentences of the hit's chunk, never altered.
+
+    `spans` are absolute offsets in the article text (so `article.text[s:e]` is each sentence read);
+    `text` is what the prompt shows: those sentences in article order, joined by " … ".
+    """
+
+    n: int
+    hit: Hit
+    spans: tuple[tuple[int, int], ...]
+    text: str
+
+    @classmethod
+    def whole(cls, n: int, hit: Hit) -> Reading:
+        """The whole chunk."""
+        return cls(n, hit, ((hit.chunk.start, hit.chunk.end),), hit.chunk.text)
+
+    @classmethod
+    def of_spans(cls, n: int, hit: Hit, spans: tuple[tuple[int, int], ...]) -> Reading:
+        """Some sentences of the chunk, given as absolute article offsets inside it."""
+        c = hit.chunk
+        return cls(n, hit, spans, " … ".join(c.text[s - c.start:e - c.start] for s, e in spans))
+
+
+@dataclass(frozen=True, slots=True)
+class Prompt:
+    """Everything a backend needs to write an answer."""
+
+    question: str  # as the reader asked it
+    readings: tuple[Reading, ...]  # source [n] is readings[n - 1]
+    instructions: str = ""  # extra words for the model only (an answer format); never searched
+    standalone: str = ""  # the question as searched (with a follow-up's context); "" = the question
+
+    @property
+    def searched(self) -> str:
+        return self.standalone or self.question
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +73,18 @@ class Citation:
 
 
 @dataclass(frozen=True, slots=True)
+class Timings:
+    """Milliseconds spent in each stage of one answer."""
+
+    retrieve: int = 0
+    rerank: int = 0
+    generate: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return {"retrieve": self.retrieve, "rerank": self.rerank, "generate": self.generate}
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     question: str
     standalone_question: str
@@ -43,7 +94,7 @@ class Answer:
     citations: tuple[Citation, ...] = ()
     dropped_markers: tuple[int, ...] = ()
     unsupported_sentences: tuple[str, ...] = ()
-    timings_ms: dict[str, int] = field(default_factory=dict)
+    timings_ms: Timings = Timings()
     hits: tuple[Hit, ...] = ()  # the numbered sources the answer was written from
     notice: str | None = None  # e.g. "LLM server unreachable; extractive answer shown"
 
@@ -55,7 +106,7 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "dropped_markers": list(self.dropped_markers),
             "unsupported_sentences": list(self.unsupported_sentences),
-            "timings_ms": {"retrieve": 0, "rerank": 0, "generate": 0, **self.timings_ms},
+            "timings_ms": self.timings_ms.to_dict(),
         }
         if self.notice:
             out["notice"] = self.notice
