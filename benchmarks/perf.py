@@ -22,8 +22,9 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 BENCH = Path(__file__).resolve().parents[1].parent / "shared" / "bench"
 REPO = Path(__file__).resolve().parents[1]
@@ -50,7 +51,7 @@ def _settings(home: Path) -> Any:
 
 
 def _sources() -> list[Any]:
-    from rag.bench_data import multihop_sources
+    from evals.datasets import multihop_sources
 
     return multihop_sources(BENCH / "multihop_rag" / "evidence_articles.json")
 
@@ -120,7 +121,8 @@ class _ReusingEmbedder:
 def build_synthetic(home: Path, n_chunks: int) -> dict[str, Any]:
     """A home holding ~n_chunks one-chunk articles: corpus chunks repeated, each with a distinct 'Ref n.' tag."""
     from index.embedding import load_embedder
-    from index.news_index import NewsIndex, Source
+    from index.news_index import NewsIndex
+    from index.sources import Source
 
     base = [s for s in _sources()]
     settings = _settings(home)
@@ -142,7 +144,7 @@ def build_synthetic(home: Path, n_chunks: int) -> dict[str, Any]:
 
 def _latency_questions(question_set: str, n: int) -> list[str]:
     """MultiHop-RAG questions name outlets (the 200-deep path); RealTime QA quiz questions name none (40 deep)."""
-    from rag.bench_data import load_multihop_queries, load_realtimeqa
+    from evals.datasets import load_multihop_queries, load_realtimeqa
 
     if question_set == "realtimeqa":
         questions, _ = load_realtimeqa(BENCH / "realtimeqa" / "realtimeqa_2023.jsonl")

@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from rag import evaluate
+from evals import runner
 from rag.settings import Settings
 
 BENCH = Path(__file__).resolve().parents[1].parent / "shared" / "bench"
@@ -32,14 +32,14 @@ def main(argv: list[str] | None = None) -> int:
     out: dict[str, dict[str, object]] = {}
     for ds in args.datasets.split(","):
         if ds == "multihop":
-            res = evaluate.run_multihop_many(args.bench / "multihop_rag" / "queries_dev.json",
+            res = runner.run_multihop_many(args.bench / "multihop_rag" / "queries_dev.json",
                                              args.bench / "multihop_rag" / "evidence_articles.json", settings,
                                              retrievers=retrievers, limit=args.limit)
         else:
             path = args.bench / "realtimeqa" / "realtimeqa_2023.jsonl"
-            res = evaluate.run_realtimeqa_many(path, settings, retrievers=retrievers, limit=args.limit)
+            res = runner.run_realtimeqa_many(path, settings, retrievers=retrievers, limit=args.limit)
             if "hybrid" in retrievers:  # the same retriever without the question's date: no recency prior
-                res["hybrid@today"] = evaluate.run_realtimeqa_many(path, settings, retrievers=["hybrid"],
+                res["hybrid@today"] = runner.run_realtimeqa_many(path, settings, retrievers=["hybrid"],
                                                                    limit=args.limit, as_of="today")["hybrid"]
         out[ds] = {r: res[r].to_dict() for r in res}
         for r in res:

@@ -7,14 +7,15 @@ fusion, no title in the embedded text, no reranking. The eval's `--retriever pla
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from langchain_core.documents import Document
 from langchain_core.embeddings import Embeddings
 
 from index.embedding import Embedder
-from index.news_index import Source
+from index.sources import Source
 
 PLAIN_CHUNK_SIZE = 1000
 PLAIN_CHUNK_OVERLAP = 200

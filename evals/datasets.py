@@ -9,14 +9,11 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
 from index.errors import InputError
-from index.news_index import Source
-
-NULL_ANSWER = "Insufficient information."
+from index.sources import Source
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +157,3 @@ def load_realtimeqa(path: Path) -> tuple[list[RealTimeQuestion], list[Source]]:
             source=row.get("question_source") or "", choices=tuple(str(c) for c in row.get("choices") or ()),
             answer_index=int(answer[0]), passage=text, passage_key=key))
     return questions, sources
-
-
-def type_counts(items: list[MultiHopQuery]) -> dict[str, int]:
-    return dict(Counter(q.question_type for q in items))
