@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run test browser serve clean bench
+.PHONY: install run test check browser serve clean bench
 
 install: $(STAMP)
 
@@ -34,6 +34,12 @@ browser:
 
 test: install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The fast lane for your own loop (under 5 minutes on 2 cores once .venv exists): lint, then the tests that
+# need no browser, no extra servers and no full-size runs. `make test` (what CI runs) runs everything.
+check: install
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -m "not slow and not e2e" $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m benchmarks.run_all

@@ -8,10 +8,14 @@ import shutil
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    from index.settings import IndexSettings
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "docs_corpus"
@@ -41,8 +45,9 @@ def free_port() -> int:
 @pytest.fixture(scope="session")
 def seeded_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A home with the shipped corpus indexed, shared read-only by answer tests."""
+    from index.news_index import NewsIndex
+    from index.sources import sources_from_paths
     from rag.settings import Settings
-    from index.news_index import NewsIndex, sources_from_paths
 
     home = tmp_path_factory.mktemp("seeded")
     settings = Settings(home=home)
@@ -67,13 +72,48 @@ def gguf_path() -> Path:
     return ensure_gguf(MODEL_DIR)
 
 
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One real `chroma run` on a free loopback port for the whole session; yields its URL."""
+    from tests.servers import ChromaServer
+
+    server = ChromaServer(tmp_path_factory.mktemp("chroma-server")).start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(params=["embedded", "server"])
+def index_settings(request: pytest.FixtureRequest, isolated_env: Path) -> IndexSettings:
+    """IndexSettings for a fresh home, once with embedded Chroma and once against the `chroma run` server.
+
+    Tests share the server: each gets its own collection, as separate deployments sharing a server would.
+    """
+    from index.settings import IndexSettings
+
+    url = request.getfixturevalue("chroma_server") if request.param == "server" else None
+    isolated_env.mkdir(parents=True, exist_ok=True)
+    prefix = f"t{abs(hash(str(isolated_env))) % 10**9}"
+    return IndexSettings(home=isolated_env, chroma_url=url, collection_prefix=prefix)
+
+
+# Debian's chromium through Playwright; without the background-networking flags it floods this closed network.
+CHROMIUM = "/usr/bin/chromium"
+BROWSER_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
+                 "--no-first-run", "--disable-component-update", "--disable-sync"]
+
+
+def launch_browser(playwright: Any) -> Any:
+    """Headless Debian chromium with the flags every browser test uses."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_FLAGS)
+
+
 @pytest.fixture
 def artifacts() -> Iterator[Path]:
     ARTIFACTS.mkdir(exist_ok=True)
     yield ARTIFACTS
 
 
-def wait_until_up(url: str, proc: "subprocess.Popen[bytes] | None" = None, seconds: float = 60) -> None:
+def wait_until_up(url: str, proc: subprocess.Popen[bytes] | None = None, seconds: float = 60) -> None:
     """Poll `url` until it answers; fail early if the server process died."""
     import time
     import urllib.request

@@ -10,8 +10,8 @@ import sys
 import threading
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from tests.conftest import free_port
 
@@ -25,7 +25,7 @@ class ChromaServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> "ChromaServer":
+    def start(self) -> ChromaServer:
         chroma = Path(sys.executable).with_name("chroma")
         self.proc = subprocess.Popen([str(chroma), "run", "--path", str(self.data), "--host", "127.0.0.1",
                                       "--port", str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

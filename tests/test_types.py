@@ -1,4 +1,4 @@
-"""index/ and rag/ type-check under mypy --strict (settings in pyproject.toml)."""
+"""index/, rag/ and evals/ type-check under mypy --strict (settings in pyproject.toml)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,6 @@ from tests.conftest import REPO
 
 
 def test_mypy_strict_on_the_library() -> None:
-    out = subprocess.run([sys.executable, "-m", "mypy", "index", "rag"], cwd=REPO, capture_output=True, text=True,
-                         timeout=600)
+    out = subprocess.run([sys.executable, "-m", "mypy", "index", "rag", "evals"], cwd=REPO, capture_output=True,
+                         text=True, timeout=600)
     assert out.returncode == 0, out.stdout[-4000:]

@@ -1,4 +1,5 @@
-"""The `newsdesk` command. Turns NewsdeskError into a message and an exit code (1 input/config, 2 backend down)."""
+"""The `newsdesk` command. Turns NewsdeskError into a message and an exit code (1 input/config, 2 backend down or a
+flag out of range)."""
 
 from __future__ import annotations
 
@@ -6,25 +7,54 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
-from index.errors import BackendUnavailable, NewsdeskError
-from index.types import IngestReport
+from pydantic import ValidationError
+
+from index.errors import BackendUnavailable, ConfigError, NewsdeskError
 from rag.settings import Settings
 
 EXIT_INPUT, EXIT_BACKEND = 1, 2
 
 
+class UsageError(NewsdeskError):
+    """A flag's value is out of range: exit code 2, as argparse gives for any other bad flag."""
+
+
+# CLI flags that override a setting: (group, field) -> flag
+_FLAGS = {("llm", "backend"): "--backend", ("retrieval", "k"): "--k"}
+
+
 def _settings(args: argparse.Namespace) -> Settings:
-    settings = Settings()
+    try:
+        settings = Settings()
+    except ValidationError as e:
+        raise ConfigError(_explain(e, env=True)) from None
     overrides: dict[str, dict[str, object]] = {}
-    if getattr(args, "backend", None):
-        overrides["llm"] = {"backend": args.backend}
-    if getattr(args, "k", None):
-        overrides["retrieval"] = {"k": args.k}
-    return settings.with_overrides(**overrides) if overrides else settings
+    for (group, name), flag in _FLAGS.items():
+        value = getattr(args, flag.lstrip("-").replace("-", "_"), None)
+        if value is not None:
+            overrides.setdefault(group, {})[name] = value
+    try:
+        return settings.with_overrides(**overrides) if overrides else settings
+    except ValidationError as e:
+        raise UsageError(_explain(e, env=False)) from None
+
+
+def _explain(e: ValidationError, env: bool) -> str:
+    """'--k 500: Input should be less than or equal to 20', or the NEWSDESK_ variable when it came from there."""
+    parts = []
+    for err in e.errors():
+        loc = [str(x) for x in err["loc"]]
+        if env:
+            name = "NEWSDESK_" + "__".join(loc).upper()
+        else:
+            name = _FLAGS.get((e.title.removesuffix("Settings").lower(), loc[-1]), loc[-1]) if loc else "?"
+        parts.append(f"{name} {err.get('input')!r}: {err['msg']}")
+    return "; ".join(parts)
 
 
 def _assistant(args: argparse.Namespace) -> Any:
@@ -52,17 +82,9 @@ def _progress_bar(desc: str) -> tuple[Callable[[int, int, str], None], Callable[
     return update, close
 
 
-def report_dict(report: IngestReport) -> dict[str, Any]:
-    return {
-        "added": report.count("added"), "unchanged": report.count("unchanged"),
-        "replaced": report.count("replaced"), "rejected": report.count("rejected"),
-        "items": [{"source": o.source, "status": o.status, "article_id": o.article_id, "title": o.title,
-                   "reason": o.reason, "chunks": o.chunks} for o in report.outcomes],
-    }
-
-
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from index.news_index import NewsIndex, sources_from_paths
+    from index.news_index import NewsIndex
+    from index.sources import sources_from_paths
 
     index = NewsIndex(_settings(args).index)
     if args.if_empty and index.articles():
@@ -75,7 +97,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     finally:
         close()
     if args.json:
-        print(json.dumps(report_dict(report), indent=2))
+        print(json.dumps(report.to_dict(), indent=2))
     else:
         for o in report.outcomes:
             if o.status == "rejected":
@@ -113,11 +135,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
 def cmd_list(args: argparse.Namespace) -> int:
     from index.news_index import NewsIndex
 
-    records = NewsIndex(_settings(args).index).articles()
-    rows: list[dict[str, Any]] = [
-        {"article_id": r.article.article_id, "title": r.article.meta.title, "outlet": r.article.meta.outlet,
-         "published": r.article.meta.published, "url": r.article.meta.url, "source": r.article.meta.source,
-         "chunks": r.n_chunks, "chars": len(r.article.text)} for r in records]
+    rows = [r.to_dict() for r in NewsIndex(_settings(args).index).articles()]
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
     else:
@@ -141,14 +159,14 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from index.doctor import check_index
     from index.news_index import NewsIndex
 
-    result = check_index(NewsIndex(_settings(args).index), repair=args.repair)
+    report = check_index(NewsIndex(_settings(args).index), repair=args.repair)
     if args.json:
-        print(json.dumps(result, indent=2))
+        print(json.dumps(report.to_dict(), indent=2))
     else:
-        for p in result["problems"]:
-            print(f"{p['kind']}: {p['detail']}" + ("  (repaired)" if p.get("repaired") else ""))
-        print("ok" if result["ok"] else f"{len(result['problems'])} problem(s)")
-    return 0 if result["ok"] else EXIT_INPUT
+        for p in report.problems:
+            print(f"{p.kind}: {p.detail}" + ("  (repaired)" if p.repaired else ""))
+        print("ok" if report.ok else f"{len(report.problems)} problem(s)")
+    return 0 if report.ok else EXIT_INPUT
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
@@ -240,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except BackendUnavailable as e:
+    except (BackendUnavailable, UsageError) as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BACKEND
     except NewsdeskError as e:

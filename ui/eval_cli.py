@@ -5,10 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
-from rag.evaluate import RETRIEVERS, EvalResult
+from evals import RETRIEVERS
+
+if TYPE_CHECKING:
+    from evals.runner import EvalResult
 
 
 def _progress() -> tuple[Callable[[int, int, str], None], Callable[[], None]]:
@@ -62,20 +66,21 @@ def summary_table(result: EvalResult) -> str:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from rag import evaluate
+    from evals import runner
     from rag.settings import Settings
 
     settings = Settings()
     update, close = _progress()
-    common: dict[str, Any] = dict(retriever=args.retriever, limit=args.limit, generate=args.generate,
+    common: dict[str, Any] = dict(retrievers=[args.retriever], limit=args.limit, generate=args.generate,
                                   gold_evidence=args.gold_evidence, backend=args.backend, progress=update)
     try:
         if args.dataset == "multihop":
-            result = evaluate.run_multihop(Path(args.queries), Path(args.articles), settings, **common)
+            results = runner.run_multihop_many(Path(args.queries), Path(args.articles), settings, **common)
         else:
-            result = evaluate.run_realtimeqa(Path(args.file), settings, as_of=args.as_of, **common)
+            results = runner.run_realtimeqa_many(Path(args.file), settings, as_of=args.as_of, **common)
     finally:
         close()
+    result = results[args.retriever]
     if args.details:
         Path(args.details).write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in result.records) + "\n")
     if args.json:

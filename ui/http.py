@@ -12,7 +12,6 @@ from pydantic import BaseModel, Field
 from index.errors import BackendUnavailable, ConfigError, IndexBusy, InputError, NewsdeskError, NotFound
 from rag.assistant import Assistant
 from rag.settings import Settings
-from ui.cli import report_dict
 
 app = FastAPI(title="Newsdesk", description="Cited answers from your news articles.")
 
@@ -58,9 +57,7 @@ def ask(req: AskRequest) -> dict[str, Any]:
 
 @app.get("/articles")
 def list_articles() -> list[dict[str, Any]]:
-    return [{"article_id": r.article.article_id, "title": r.article.meta.title, "outlet": r.article.meta.outlet,
-             "published": r.article.meta.published, "url": r.article.meta.url, "chunks": r.n_chunks}
-            for r in assistant().articles()]
+    return [r.to_dict() for r in assistant().articles()]
 
 
 @app.post("/articles")
@@ -72,7 +69,7 @@ def add_article(body: ArticleIn) -> dict[str, Any]:
         raise _fail(e) from e
     if report.rejected:
         raise HTTPException(status_code=400, detail=report.rejected[0].reason)
-    return report_dict(report)
+    return report.to_dict()
 
 
 @app.delete("/articles/{article_id}")

@@ -59,5 +59,5 @@ def answer_to_text(answer: Answer) -> str:
     if answer.unsupported_sentences:
         lines += ["", "Not supported by the cited sources:"] + [f"  - {s}" for s in answer.unsupported_sentences]
     t = answer.timings_ms
-    lines += ["", f"[{answer.backend}; retrieve {t.get('retrieve', 0)} ms, generate {t.get('generate', 0)} ms]"]
+    lines += ["", f"[{answer.backend}; retrieve {t.retrieve} ms, read {t.rerank} ms, generate {t.generate} ms]"]
     return "\n".join(lines)

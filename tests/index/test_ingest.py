@@ -3,43 +3,24 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
-import sys
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 from index.errors import NotFound
-from index.news_index import NewsIndex, Source, sources_from_paths
+from index.news_index import NewsIndex
 from index.settings import IndexSettings
-from tests.conftest import CORPUS, free_port, wait_until_up
+from index.sources import Source, sources_from_paths
+from tests.conftest import CORPUS
 
 ARTICLE = ("---\ntitle: Harbour reopens\nurl: https://example.com/harbour\n---\n"
            "The harbour in Kiel reopened on Tuesday after a storm closed it for three days. "
            "Ferries to Oslo resumed in the evening, the port authority said.")
 
 
-@pytest.fixture(scope="module")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    data = tmp_path_factory.mktemp("chroma-server")
-    chroma = Path(sys.executable).with_name("chroma")
-    proc = subprocess.Popen([str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    wait_until_up(f"{url}/api/v2/heartbeat", proc, 30)
-    yield url
-    proc.terminate()
-    proc.wait(10)
-
-
-@pytest.fixture(params=["persistent", "http"])
-def index(request: pytest.FixtureRequest, isolated_env: Path) -> NewsIndex:
-    url = request.getfixturevalue("chroma_server") if request.param == "http" else None
-    # Tests share one server: each gets its own collection, as separate deployments would.
-    settings = IndexSettings(home=isolated_env, chroma_url=url, collection_prefix=f"t{abs(hash(str(isolated_env)))}")
-    return NewsIndex(settings)
+@pytest.fixture
+def index(index_settings: IndexSettings) -> NewsIndex:
+    return NewsIndex(index_settings)
 
 
 def chunk_count(index: NewsIndex) -> int:
@@ -84,7 +65,8 @@ def test_bad_files_are_rejected_and_the_rest_of_the_batch_lands(index: NewsIndex
     shutil.copy(CORPUS / "000_4bb9b37ee3aee4b5.txt", folder / "good.txt")
     (folder / "empty.txt").write_bytes(b"")
     (folder / "binary.txt").write_bytes(b"\x7fELF" + bytes(range(256)) * 4)
-    (folder / "cp1252.txt").write_bytes("Die Caf\u00e9s in Br\u00fcssel \u00f6ffnen wieder, sagte der B\u00fcrgermeister.".encode("cp1252"))
+    (folder / "cp1252.txt").write_bytes(
+        "Die Caf\u00e9s in Br\u00fcssel \u00f6ffnen wieder, sagte der B\u00fcrgermeister.".encode("cp1252"))
     (folder / "evil.html").write_text("<html><body><p>Officials confirmed the bridge will reopen next week.</p>"
                                       "<script>alert(1)</script><img src=x onerror=alert(2)></body></html>")
     report = index.ingest(sources_from_paths([folder]))
@@ -98,8 +80,8 @@ def test_bad_files_are_rejected_and_the_rest_of_the_batch_lands(index: NewsIndex
 
 
 def test_pending_leftovers_are_finished_by_next_ingest(index: NewsIndex) -> None:
-    from index.parse import parse_text
     from index.chunking import chunk_article
+    from index.parse import parse_text
 
     # What a writer killed between "pending" and "complete" leaves behind: rows and vectors.
     article = parse_text(ARTICLE)

@@ -8,6 +8,7 @@ import pytest
 
 from index.errors import InputError
 from index.parse import parse_bytes, parse_file, parse_text
+from index.sources import Source
 
 BODY = "Stoltenberg and Biden met on Monday for the first time since the election. " * 3
 
@@ -79,8 +80,9 @@ def test_javascript_urls_are_not_kept() -> None:
 
 
 def test_upload_name_with_path_parts_is_reduced_to_its_base_name() -> None:
-    a = parse_bytes(BODY.encode(), "../../etc/passwd.txt")
-    assert a.meta.source == "upload:passwd.txt" or a.meta.source == "passwd.txt"
+    assert parse_bytes(BODY.encode(), "../../etc/passwd.txt").meta.source == "passwd.txt"
+    assert Source("../../etc/passwd.txt", data=BODY.encode()).parse(10**6).meta.source == "upload:passwd.txt"
+    assert Source("..\x00/.hidden.txt.", data=BODY.encode()).parse(10**6).meta.source == "upload:hidden.txt"
 
 
 def test_bad_date_is_a_clear_error() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.evaluate import run_multihop_many, run_realtimeqa_many
+from evals.runner import run_multihop_many, run_realtimeqa_many
 from rag.settings import Settings
 
 BENCH = Path(__file__).resolve().parents[2].parent / "shared" / "bench"

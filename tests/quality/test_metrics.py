@@ -4,10 +4,20 @@ from __future__ import annotations
 
 import pytest
 
-from rag.bench_data import strip_html
-from rag.evaluate import (aggregate, choice_correct, facts_in, final_answer, is_refusal,
-                          multihop_retrieval_metrics, official_correct, rank_metrics, refusal_scores,
-                          squash, strict_correct)
+from evals.datasets import strip_html
+from evals.metrics import (
+    aggregate,
+    choice_correct,
+    facts_in,
+    final_answer,
+    is_refusal,
+    multihop_retrieval_metrics,
+    official_correct,
+    rank_metrics,
+    refusal_scores,
+    squash,
+    strict_correct,
+)
 
 FACT_A = "The highly anticipated criminal trial for Sam Bankman-Fried started Tuesday."
 FACT_B = "Bankman-Fried made himself out to be the Good Boy of crypto."

@@ -52,7 +52,7 @@ def test_nato_question_gives_both_targets_with_sources(local_assistant: Assistan
     answer = local_assistant.ask(NATO)
     assert not answer.refused
     # The 1.5B model reliably gives the 2% target; it often paraphrases Trump's 5% as "a higher figure"
-    # (recorded in docs/QUALITY.md), so the test holds it to what it reliably does, with verified sources.
+    # (docs/DECISIONS.md, "Known limits"), so the test holds it to what it reliably does, with verified sources.
     assert "2%" in answer.text, answer.text
     assert not answer.unsupported_sentences, answer.to_dict()
     assert answer.citations and all(1 <= c.n <= 5 for c in answer.citations)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from index.parse import parse_text
 from index.chunking import chunk_article
+from index.parse import parse_text
 from rag.citations import verify_citations
 from rag.types import Hit
 

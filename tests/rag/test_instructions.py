@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
 
+from index.news_index import NewsIndex
 from rag.assistant import Assistant
-from rag.llm import LLM
+from rag.llm import ChatLLM
 from rag.settings import Settings
 
 QUESTION = "Who met Biden on Monday?"
 INSTRUCTIONS = "End your reply with a last line of the form 'Answer: ...'."
 
 
-class RecordingLLM(LLM):
+class RecordingLLM(ChatLLM):
     """Records the prompt it is given and answers from the first source; the prompt is what is under test."""
 
     name = "recording"
@@ -27,9 +28,9 @@ class RecordingLLM(LLM):
 
 
 def test_instructions_go_to_the_llm_only(seeded: Path) -> None:
-    assistant = Assistant.from_settings(Settings())
-    llm = RecordingLLM()
-    assistant._llm = llm  # the prompt assembly is under test, not the model
+    llm = RecordingLLM()  # the prompt assembly is under test, not the model
+    settings = Settings()
+    assistant = Assistant(settings, NewsIndex(settings.index), llm=llm)
     plain = assistant.retrieve(QUESTION)
     answer = assistant.ask(QUESTION, instructions=INSTRUCTIONS)
     assert answer.question == QUESTION and answer.standalone_question == QUESTION

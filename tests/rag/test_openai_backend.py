@@ -4,15 +4,15 @@ OpenAI-compatible server with the packaged model, reached through langchain-open
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 from rag.assistant import Assistant
 from rag.settings import Settings
 from tests.conftest import free_port
-from tests.reliability.servers import llama_server
+from tests.servers import llama_server
 
 pytestmark = pytest.mark.e2e
 

@@ -15,7 +15,7 @@ from multiprocessing.context import ForkServerContext
 from pathlib import Path
 from typing import Any
 
-PRELOAD = ["torch", "sentence_transformers", "chromadb", "index.news_index", "index.doctor",
+PRELOAD = ["torch", "sentence_transformers", "chromadb", "index.news_index", "index.sources", "index.doctor",
            "tests.reliability._workers"]
 
 _PLACES = ["Kiel", "Ghent", "Porto", "Tartu", "Bergen", "Lyon", "Graz", "Cork", "Turku", "Split", "Malmo", "Bari"]
@@ -57,7 +57,7 @@ def _index(home: str, commit_chunks: int) -> Any:
 
 def ingest_job(home: str, folder: str, commit_chunks: int, remove_seed: int | None, ready: Any) -> None:
     """Ingest a folder, then remove one article: what the kill test interrupts."""
-    from index.news_index import sources_from_paths
+    from index.sources import sources_from_paths
 
     index = _index(home, commit_chunks)
     ready.set()
@@ -75,7 +75,7 @@ def writer_job(home: str, writer: int, slots: list[int], seconds: float, log_pat
     Each log line is the op and what the index said, so the test can work out the final state.
     """
     from index.errors import NotFound
-    from index.news_index import Source
+    from index.sources import Source
 
     index = _index(home, 4)
     rng = random.Random(writer)

@@ -9,8 +9,8 @@ notice). A tiny real HTTP server stands in for servers that answer garbage or ne
 from __future__ import annotations
 
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -18,7 +18,7 @@ from streamlit.testing.v1 import AppTest
 from rag.assistant import Assistant
 from rag.settings import Settings
 from tests.conftest import CORPUS, REPO
-from tests.reliability.servers import BrokenLLMServer, ChromaServer, llama_server
+from tests.servers import BrokenLLMServer, ChromaServer, llama_server
 from ui.cli import main
 
 pytestmark = pytest.mark.e2e
@@ -110,7 +110,7 @@ def real_llm(gguf_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
 
 def test_real_llm_server_ignores_injection_then_is_stopped_mid_session(
         real_llm: tuple[str, subprocess.Popen[bytes]], seeded: Path) -> None:
-    from index.news_index import Source
+    from index.sources import Source
 
     url, proc = real_llm
     assistant = Assistant.from_settings(Settings(home=seeded, llm={"backend": "openai", "base_url": url,

@@ -19,14 +19,13 @@ from pathlib import Path
 import pytest
 
 from index.doctor import check_index
-from index.news_index import sources_from_paths
 from index.parse import parse_text
+from index.sources import sources_from_paths
 from rag.assistant import Assistant
 from rag.settings import Settings
 from tests.conftest import CORPUS
 from tests.reliability._workers import article_text, forkserver, writer_job
-from tests.reliability.conftest import (assert_dense_finds_every_article, assert_store_matches_catalogue,
-                                        record_figures)
+from tests.reliability.conftest import assert_dense_finds_every_article, assert_store_matches_catalogue, record_figures
 
 pytestmark = pytest.mark.slow
 
@@ -112,7 +111,7 @@ def test_two_writer_processes_and_eight_reader_threads(tmp_home: Path, tmp_path:
     assert len(urls) == len(set(urls)), "two complete versions of one URL"
     assert_store_matches_catalogue(index)
     report = check_index(index)
-    assert report["ok"] and report["problems"] == [], report
+    assert report.ok and report.problems == (), report
     # The readers' long-open client sees what other processes wrote (dense search alone, no BM25).
     assert_dense_finds_every_article(index)
     assert writer_ops > 20 and sum(answered) > 50, (writer_ops, answered)
@@ -146,7 +145,6 @@ def test_open_reader_sees_articles_another_process_adds(tmp_home: Path, tmp_path
 
 def test_writer_thread_and_readers_share_one_assistant(tmp_home: Path) -> None:
     """As in the Streamlit process: one Assistant, uploads on one thread while 4 threads ask questions."""
-    from index.news_index import Source
 
     assistant = Assistant.from_settings(Settings(home=tmp_home, llm={"backend": "extractive"}))
     assistant.index.ingest(sources_from_paths([CORPUS]))
@@ -188,7 +186,7 @@ def test_writer_thread_and_readers_share_one_assistant(tmp_home: Path) -> None:
     urls = [r.article.meta.url for r in assistant.articles() if r.article.meta.url]
     assert len(urls) == len(set(urls))
     assert_store_matches_catalogue(assistant.index)
-    assert check_index(assistant.index)["ok"]
+    assert check_index(assistant.index).ok
     assert_dense_finds_every_article(assistant.index)
 
 

@@ -20,14 +20,14 @@ from typing import Any
 import pytest
 
 from index.doctor import LEFTOVER_KINDS, check_index
-from index.news_index import NewsIndex, sources_from_paths
+from index.news_index import NewsIndex
 from index.parse import parse_file
 from index.settings import IndexSettings
+from index.sources import sources_from_paths
 from rag.retrieve import HybridRetriever
 from rag.settings import RetrievalSettings
 from tests.reliability._workers import forkserver, ingest_job, write_folder
-from tests.reliability.conftest import (assert_dense_finds_every_article, assert_store_matches_catalogue,
-                                        record_figures)
+from tests.reliability.conftest import assert_dense_finds_every_article, assert_store_matches_catalogue, record_figures
 
 pytestmark = pytest.mark.slow
 
@@ -77,9 +77,9 @@ def _check_after_kill(index: NewsIndex, retriever: HybridRetriever) -> dict[str,
         missing = set(index.catalogue.chunk_ids(record.article.article_id)) - stored
         assert not missing and record.n_chunks > 0, f"complete article {record.article.article_id} lacks chunks"
     report = check_index(index)
-    kinds = {p["kind"] for p in report["problems"]}
+    kinds = {p.kind for p in report.problems}
     assert kinds <= LEFTOVER_KINDS, report
-    return {"leftover_articles": len(leftovers), "doctor_problems": len(report["problems"])}
+    return {"leftover_articles": len(leftovers), "doctor_problems": len(report.problems)}
 
 
 def test_sigkilled_ingest_never_leaves_a_lie(tmp_home: Path, tmp_path: Path) -> None:
@@ -110,9 +110,10 @@ def test_sigkilled_ingest_never_leaves_a_lie(tmp_home: Path, tmp_path: Path) -> 
         if attempts % 4 == 0:  # doctor --repair clears leftovers and loses no complete article
             before = index.catalogue.complete_ids()
             repaired = check_index(index, repair=True)
-            assert repaired["ok"], repaired
+            assert repaired.ok, repaired
             assert index.catalogue.complete_ids() == before
-            assert check_index(index) == {**check_index(index), "ok": True, "problems": []}
+            again = check_index(index)
+            assert again.ok and again.problems == (), again
             repairs += 1
 
     # Re-running the same ingest completes the job: the folder's articles, each once, nothing else.
@@ -123,7 +124,7 @@ def test_sigkilled_ingest_never_leaves_a_lie(tmp_home: Path, tmp_path: Path) -> 
     urls = [r.article.meta.url for r in index.articles()]
     assert len(urls) == len(set(urls)) == SLOTS
     final = check_index(index)
-    assert final["ok"] and final["problems"] == [], final
+    assert final.ok and final.problems == (), final
     assert_store_matches_catalogue(index)
     assert_dense_finds_every_article(index)  # no vector was lost either
     assert len(index.ingest(sources_from_paths([folder])).outcomes) == SLOTS  # all "unchanged"

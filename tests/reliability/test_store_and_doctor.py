@@ -6,36 +6,26 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
 from index.chunking import chunk_article
 from index.doctor import check_index
-from index.news_index import NewsIndex, Source
+from index.news_index import NewsIndex
 from index.parse import parse_text
 from index.settings import IndexSettings
+from index.sources import Source
 from index.store import ChunkStore
 from index.types import ArticleMeta, Chunk
-from tests.reliability.servers import ChromaServer
 from ui.cli import main
 
 TEXT = ("The harbour in Kiel reopened on Tuesday after a storm closed it for three days. "
         "Ferries to Oslo resumed in the evening, the port authority said. ") * 12
 
 
-@pytest.fixture(scope="module")
-def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    server = ChromaServer(tmp_path_factory.mktemp("chroma-contract")).start()
-    yield server.url
-    server.stop()
-
-
-@pytest.fixture(params=["embedded", "server"])
-def settings(request: pytest.FixtureRequest, tmp_home: Path) -> IndexSettings:
-    url = request.getfixturevalue("chroma_url") if request.param == "server" else None
-    # One server, many tests: each gets its own collection, as separate deployments sharing a server would.
-    return IndexSettings(home=tmp_home, chroma_url=url, collection_prefix=f"c{abs(hash(str(tmp_home))) % 10**9}")
+@pytest.fixture
+def settings(index_settings: IndexSettings) -> IndexSettings:
+    return index_settings
 
 
 def _chunks(n: int = 3) -> tuple[list[Chunk], list[ArticleMeta]]:
@@ -77,7 +67,7 @@ def test_index_contract_and_a_second_replica(settings: IndexSettings) -> None:
     assert b.store.count() == a.articles()[0].n_chunks
     b.remove(a.articles()[0].article.article_id)
     assert a.articles() == [] and a.store.count() == 0
-    assert check_index(a)["ok"]
+    assert check_index(a).ok
 
 
 def _index_with_articles(home: Path) -> NewsIndex:

@@ -5,17 +5,15 @@ any HTML-enabled element) and in headless Chromium against `streamlit run` (no d
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import REPO, streamlit_app
+from tests.conftest import REPO, launch_browser, streamlit_app
 
 APP = str(REPO / "ui" / "streamlit_app.py")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-         "--no-first-run", "--disable-component-update", "--disable-sync"]
 QUESTION = "What did the council approve for the harbour budget on Friday?"
 HOSTILE = [
     ("script-and-img.txt", "The council approved the harbour budget on Friday. <script>window.__pwned = 1; "
@@ -34,7 +32,8 @@ HOSTILE = [
 
 @pytest.fixture
 def hostile_home(seeded: Path, tmp_path: Path) -> Path:
-    from index.news_index import NewsIndex, sources_from_paths
+    from index.news_index import NewsIndex
+    from index.sources import sources_from_paths
     from rag.settings import Settings
 
     folder = tmp_path / "hostile"
@@ -81,7 +80,7 @@ def test_no_script_runs_in_a_real_browser(app_url: str, artifacts: Path) -> None
     dialogs: list[str] = []
     shown: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=FLAGS)
+        browser = launch_browser(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1200})
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         # One question per hostile article (each in a fresh session), so each is cited and its source opened.

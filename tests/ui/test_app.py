@@ -61,11 +61,12 @@ def test_pasted_article_is_searchable_at_once_and_duplicate_says_so(app: AppTest
 
 
 def test_article_html_is_shown_as_text(app: AppTest, seeded: Path) -> None:
-    from index.news_index import NewsIndex, Source
+    from index.news_index import NewsIndex
+    from index.sources import Source
     from rag.settings import Settings
 
-    NewsIndex(Settings().index).ingest([Source("evil", text="The council met on Friday to approve the harbour "
-                                                           "budget <img src=x onerror=alert(1)> <script>x()</script>.")])
+    NewsIndex(Settings().index).ingest([Source("evil", text=(
+        "The council met on Friday to approve the harbour budget <img src=x onerror=alert(1)> <script>x()</script>."))])
     app.chat_input[0].set_value("What did the council approve on Friday?").run()
     html_blocks = [m.value for m in app.markdown if m.proto.allow_html]
     assert html_blocks and any("&lt;img src=x onerror=alert(1)&gt;" in b for b in html_blocks)

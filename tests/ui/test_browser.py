@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-from tests.conftest import streamlit_app
+from tests.conftest import launch_browser, streamlit_app
 
 pytestmark = pytest.mark.e2e
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-         "--no-first-run", "--disable-component-update", "--disable-sync"]
 
 
 @pytest.fixture
 def app_url(seeded: Path) -> Iterator[str]:
-    from index.news_index import NewsIndex, Source
+    from index.news_index import NewsIndex
+    from index.sources import Source
     from rag.settings import Settings
 
     # An article that tries to run script in the reader's browser.
@@ -39,7 +37,7 @@ def test_chat_in_a_real_browser(app_url: str, artifacts: Path) -> None:
 
     dialogs: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        browser = launch_browser(p)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.goto(app_url)
@@ -55,7 +53,8 @@ def test_chat_in_a_real_browser(app_url: str, artifacts: Path) -> None:
 
         _ask(page, "What did the council approve on Friday?")
         page.locator("[data-testid='stChatMessage']", has_text="harbour budget").first.wait_for(timeout=120_000)
-        page.locator("[data-testid='stChatMessage'] [data-testid='stExpander'] summary", has_text="council").last.click()
+        expanders = page.locator("[data-testid='stChatMessage'] [data-testid='stExpander'] summary")
+        expanders.filter(has_text="council").last.click()
         page.wait_for_timeout(1500)
         page.screenshot(path=str(artifacts / "xss.png"), full_page=True)
         assert page.evaluate("window.__pwned") is None

@@ -70,3 +70,19 @@ def test_console_script_is_installed() -> None:
     exe = Path(sys.executable).with_name("newsdesk")
     out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, cwd=REPO, timeout=60)
     assert out.returncode == 0 and "ingest" in out.stdout and "ask" in out.stdout
+
+
+@pytest.mark.parametrize("k", ["500", "-3", "0"])
+def test_k_out_of_range_is_exit_2_with_a_message(capsys: pytest.CaptureFixture[str], k: str) -> None:
+    code, out, err = run(capsys, "ask", "Who met Biden on Monday?", "--k", k, "--backend", "extractive")
+    assert code == 2 and out == ""
+    assert f"--k {int(k)}" in err and ("less than or equal to 20" in err or "greater than 0" in err), err
+
+
+def test_ask_json_prints_no_progress_bar(seeded: Path) -> None:
+    """A half-second model load is not long work: stderr stays empty, stdout is only the JSON."""
+    out = subprocess.run([sys.executable, "-m", "ui.cli", "ask", "Who met Biden on Monday?", "--json",
+                          "--backend", "extractive"], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["citations"]
+    assert out.stderr == "", out.stderr
