@@ -478,7 +478,10 @@ def _has_name_evidence(text: str, token: str, end: int) -> bool:
     if after is None:
         return False
     nxt, nxt2 = after.group(1), after.group(2) or ""
-    return nxt in _REPORTING_VERBS or (nxt in ("and", "or", "&") and nxt2[:1].isupper())
+    if nxt in _REPORTING_VERBS or (nxt in ("and", "or", "&") and nxt2[:1].isupper()):
+        return True
+    # "Zelenskyy thanked …": a past-tense verb after a word that is not a plural ("Protesters marched").
+    return nxt.endswith("ed") and nxt.islower() and not low.endswith("s")
 
 
 def _names(text: str, taken: list[tuple[int, int]]) -> list[Value]:
@@ -528,18 +531,30 @@ def _add_names(text: str, run: list[_Tok], out: list[Value]) -> None:
 def _split_run(run: list[_Tok]) -> list[list[_Tok]]:
     """Cut a run of capitalised words at titles, function words, months, weekdays and "I"."""
     segments: list[list[_Tok]] = [[]]
-    for t in run:
+    title_of = False  # "Secretary of State", "Chief of Staff": the word after "<title> of" is a title too
+    for i, t in enumerate(run):
         word = t.word
         low = _norm_word(word)
+        if word in _CONNECTORS:
+            title_of = word == "of" and i > 0 and _is_title(run[i - 1].word)
+            if not title_of:
+                segments[-1].append(t)
+            continue
         acronym = len(word) > 1 and word.replace(".", "").isupper()
-        breaker = word == "I" or low in _NOT_NAMES or low in _TITLES or low.removesuffix("-elect") in _TITLES or (
+        breaker = title_of or word == "I" or low in _NOT_NAMES or _is_title(word) or (
             not acronym and (low in _FUNCTION_WORDS or low in _MONTH_AND_DAY_WORDS)
         )
+        title_of = False
         if breaker:
             segments.append([])
         else:
             segments[-1].append(t)
     return [s for s in segments if s]
+
+
+def _is_title(word: str) -> bool:
+    low = _norm_word(word)
+    return low in _TITLES or low.removesuffix("-elect") in _TITLES
 
 
 # ---- public API ------------------------------------------------------------------------------
