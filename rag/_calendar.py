@@ -83,6 +83,7 @@ _YEAR_NOUNS = frozenset(
     "primaries results figures numbers accords negotiations rules reforms budgets estimates forecasts "
     "targets guidelines accounts articles reports statistics data".split()
 )
+_COUNT_NOUNS = frozenset("people men women children police personnel staff more new other".split())
 _NOT_PLURAL = frozenset("was is has as this its his vs plus us thus whereas".split())
 _NEXT_WORD = re.compile(r"\s*([A-Za-z][\w'’-]*)")
 
@@ -104,5 +105,7 @@ def looks_like_year(text: str, start: int, end: int) -> bool:
     if nxt[0].isupper():
         return True
     low = nxt.lower()
+    if low in _COUNT_NOUNS:
+        return False
     plural = low.endswith("s") and not low.endswith("ss") and low not in _NOT_PLURAL
     return not plural or low in _YEAR_NOUNS
