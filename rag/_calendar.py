@@ -19,9 +19,10 @@ for _number, _forms in enumerate(
 ):
     for _form in _forms:
         MONTHS[_form] = _number
-        if len(_form) <= 4 and _form != "may":
+        if _form != _forms[0]:
             MONTHS[_form + "."] = _number  # "Nov." and "Sept."
 
+MONTH_NAMES: tuple[str, ...] = tuple(m for m in MONTHS if m.isalpha() and len(m) > 3 or m == "may")
 WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 # Spelled numbers. "one" alone is deliberately missing from what callers treat as a value: it is far
@@ -71,7 +72,7 @@ def words_to_int(words: str) -> int | None:
 
 # Words after which a 1900-2099 number reads as a year: "in 2020", "since 2014", "mid-2020".
 _YEAR_BEFORE = re.compile(
-    r"(?:\b(?:in|during|since|before|after|until|till|by|from|between|through|throughout|around|circa|"
+    r"(?:\b(?:in|during|since|before|after|until|till|by|from|between|through|throughout|"
     r"early|late|mid|year|fiscal|election|(?:summer|spring|autumn|fall|winter|end|start|beginning|middle|"
     r"half|quarter)\s+of|january|february|march|april|may|june|july|august|september|october|november|"
     r"december)[\s-]+|['’])$",

@@ -27,8 +27,8 @@ Rules chosen, and why:
   future) or vague ones ("recently": `is_about_now` covers it).
 - **Several times in one question**: periods are joined into one range that covers them all
   ("in 2020 and in 2025" -> 2020-01-01..2025-12-31, kind "between", so neither year's articles
-  are filtered away), and bounds narrow it ("since 2019 but before 2022" -> 2019..2021). If the
-  bounds contradict each other the first time named wins.
+  are filtered away), and bounds narrow it ("since 2019 but before 2022" -> 2019..2021). When
+  they contradict ("compare 2020 with since last week") the frame covers all of them.
 - "today" is both a frame (articles of that day) and a "now" word, as asked for; a caller that
   filters hard on it may find nothing for "What is the target today?".
 
@@ -46,7 +46,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
-from rag._calendar import MONTHS, UNITS, alternation, looks_like_year
+from rag._calendar import MONTH_NAMES, MONTHS, UNITS, alternation, looks_like_year
 
 TimeFrameKind = Literal["day", "week", "month", "year", "decade", "recent", "since", "before", "between"]
 
@@ -85,7 +85,7 @@ class _Period:
 # ---- patterns ----------------------------------------------------------------------------------
 
 _MON_ANY = alternation(list(MONTHS))
-_MON_FULL = alternation([m for m in MONTHS if len(m) > 4 or m in ("may", "june", "july", "sept")])
+_MON_FULL = alternation(list(MONTH_NAMES))
 _YEAR = r"(?<![\d,.$€£])(?:19|20)\d\d(?![\d%]|[.,]\d)"
 _DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
 _NUMBER_WORDS = {w: n for w, n in UNITS.items() if 1 <= n <= 12} | {"a": 1, "an": 1, "a couple of": 2, "couple of": 2}
@@ -124,11 +124,11 @@ _FRAMES = re.compile(
     rf"""(?<![\w'’-])(?:
         (?P<between>between\s+{_point('a')}\s+and\s+{_point('b')})
       | (?P<fromto>from\s+{_point('c')}\s+(?:to|until|till|through|-|–)\s+{_point('d')})
-      | (?P<ya>{_YEAR})\s?[-–]\s?(?P<yb>{_YEAR}|\d\d(?!\d))
+      | {_PREFIX}(?P<ya>{_YEAR})\s?[-–]\s?(?P<yb>{_YEAR}|\d\d(?!\d))
       | (?P<bounded>{_BOUND}(?:the\s+)?(?:{_relative('e')}|{_point('e')}))
       | (?P<relative>{_PREFIX}{_relative('f')})
       | (?P<pre>{_PREFIX}{_PART}){_point('g')}
-    )(?![\w-])""",
+    )(?![\w–-])""",
     re.VERBOSE | re.IGNORECASE,
 )
 # After these a bare year or month is a time for sure ("in May", "during 2020"); after "of", "for"
@@ -300,7 +300,9 @@ def _frame(m: re.Match[str], question: str, today: date) -> TimeFrame | None:
     return TimeFrame(point.since, point.until, phrase, point.kind, spans)
 
 
-def _range(first: _Period | None, second: _Period | None, phrase: str, spans: tuple[tuple[int, int], ...]) -> TimeFrame | None:
+def _range(
+    first: _Period | None, second: _Period | None, phrase: str, spans: tuple[tuple[int, int], ...]
+) -> TimeFrame | None:
     if first is None or second is None:
         return None
     since = first.since
@@ -326,8 +328,12 @@ def _combine(frames: list[TimeFrame]) -> TimeFrame:
         if b.until is not None:
             until = b.until if until is None else min(until, b.until)
     if since is not None and until is not None and since > until:
-        return frames[0]
-    kind: TimeFrameKind = "between" if since is not None and until is not None else bounds[0].kind
+        # Contradicting times ("compare 2020 with since last week"): cover all of them instead,
+        # so no article the question names is filtered away.
+        since = None if any(f.since is None for f in frames) else min(f.since for f in frames if f.since)
+        until = None if any(f.until is None for f in frames) else max(f.until for f in frames if f.until)
+    kind: TimeFrameKind = "before" if since is None and until is not None else (
+        "since" if until is None and since is not None else "between")
     phrase = " and ".join(f.phrase for f in frames)
     return TimeFrame(since, until, phrase, kind, tuple(s for f in frames for s in f.spans))
 

@@ -63,6 +63,7 @@ from decimal import Decimal
 from typing import Iterable, Literal
 
 from rag._calendar import (
+    MONTH_NAMES,
     MONTHS,
     SCALES,
     TENS,
@@ -119,7 +120,7 @@ class ValueCheck:
 # ---- dates -----------------------------------------------------------------------------------
 
 _MON = alternation(capitalised(list(MONTHS)))
-_MON_FULL = alternation(capitalised([m for m in MONTHS if len(m) > 4 or m == "may"]))
+_MON_FULL = alternation(capitalised(list(MONTH_NAMES)))
 _WD = alternation(capitalised(WEEKDAYS))
 _YEAR = r"(?:19|20)\d\d(?!\d)"
 _ORD = r"(?:st|nd|rd|th)?"
@@ -155,8 +156,12 @@ _CURRENCIES: dict[str, str] = {
     "inr": "INR", "rupee": "INR", "rupees": "INR", "chf": "CHF", "franc": "CHF", "francs": "CHF",
     "rouble": "RUB", "roubles": "RUB", "ruble": "RUB", "rubles": "RUB",
 }
-_CUR_PREFIX = r"US\$|U\.S\.\s?\$|AU?\$|CA?\$|HK\$|NZ\$|S\$|R\$|\$|€|£|¥|₹|(?:USD|EUR|GBP|JPY|CHF|CNY|RMB|INR|AUD|CAD)\s?"
-_CUR_WORD = r"(?:US\s)?(?:dollars?|euros?|pounds?(?:\s+sterling)?|sterling|yen|yuan|renminbi|rupees?|francs?|roubles?|rubles?)"
+_CUR_PREFIX = (
+    r"US\$|U\.S\.\s?\$|AU?\$|CA?\$|HK\$|NZ\$|S\$|R\$|\$|€|£|¥|₹|(?:USD|EUR|GBP|JPY|CHF|CNY|RMB|INR|AUD|CAD)\s?"
+)
+_CUR_WORD = (
+    r"(?:US\s)?(?:dollars?|euros?|pounds?(?:\s+sterling)?|sterling|yen|yuan|renminbi|rupees?|francs?|roubles?|rubles?)"
+)
 _SCALE_ABBR = {"k": 10**3, "m": 10**6, "mn": 10**6, "b": 10**9, "bn": 10**9, "tn": 10**12}
 _UNITS_1_9 = "one|two|three|four|five|six|seven|eight|nine"
 _WORDNUM = (
@@ -178,8 +183,11 @@ _RANGE_DASH = re.compile(r"\s*[-–—]\s*")
 _RANGE_WORD = re.compile(r"\s+(?:to|and)\s+", re.IGNORECASE)
 _BETWEEN_BEFORE = re.compile(r"\bbetween\s+$", re.IGNORECASE)
 _NUMBER_PREFIXES = frozenset({"mid", "pre", "post", "early", "late", "end", "year"})
-# URLs, e-mail addresses and citation markers ("[2]") hold digits that are not claims.
-_SKIP = re.compile(r"https?://\S+|www\.\S+|\b[\w.+-]+@[\w-]+\.[\w.]+|\[\d+(?:\s*[,;]\s*\d+)*\]")
+# URLs, e-mail addresses, citation markers ("[2]") and list numbers ("1. ") hold digits that are not claims.
+_SKIP = re.compile(
+    r"https?://\S+|www\.\S+|\b[\w.+-]+@[\w-]+\.[\w.]+|\[\d+(?:\s*[,;]\s*\d+)*\]|^[ \t]*\d{1,2}[.)](?=[ \t])",
+    re.MULTILINE,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -411,6 +419,7 @@ _REPORTING_VERBS = frozenset(
 _ORDINARY_SUFFIXES = ("ing", "ings", "tion", "tions", "sion", "sions", "ment", "ments", "ness", "ity", "ities", "ship",
                       "ism", "isms")
 _MONTH_AND_DAY_WORDS = frozenset(MONTHS) | frozenset(WEEKDAYS)
+_NEXT_WORDS = re.compile(r"[*_”\"’')\]]*\s+([\w'’-]+)(?:\s+([\w'’.-]+))?")  # after closing markup or quotes
 _WORD_BEFORE_DOT = re.compile(r"(?:[A-Za-z]\.)+$|[A-Za-z]+\.$")
 _ABBREVIATIONS = frozenset("mr mrs ms dr st gen sen rep gov lt col capt prof no vs jr sr".split())
 _ALIASES: dict[str, str] = {
@@ -474,7 +483,7 @@ def _has_name_evidence(text: str, token: str, end: int) -> bool:
             return True
     if len(low) >= 6 and low.endswith(_ORDINARY_SUFFIXES):
         return False
-    after = re.match(r"\s+([\w'’-]+)(?:\s+([\w'’.-]+))?", text[end:])
+    after = _NEXT_WORDS.match(text, end)
     if after is None:
         return False
     nxt, nxt2 = after.group(1), after.group(2) or ""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from rag.values import Value, ValueCheck, extract_values, matches, supports
+from rag.values import Value, ValueCheck, ValueKind, extract_values, matches, supports
 
 CORPUS = Path(__file__).resolve().parents[2] / "docs_corpus"
 NATO_2025 = (CORPUS / "002_4f7308c489d81b60.txt").read_text(encoding="utf-8")
@@ -246,7 +246,8 @@ def test_aliases_share_a_norm() -> None:
 def test_five_percent_forms_support_each_other() -> None:
     for claim in ("5%", "5 percent", "five per cent"):
         for passage in ("5%", "5 percent", "five per cent"):
-            assert supports(f"Allies should spend {claim} of output.", f"They must spend {passage} of output.").supported
+            check = supports(f"Allies should spend {claim} of output.", f"They must spend {passage} of output.")
+            assert check.supported, (claim, passage)
 
 
 def test_a_range_in_the_passage_supports_the_same_range_even_when_misread() -> None:
@@ -424,8 +425,8 @@ def test_citation_markers_are_not_values() -> None:
 # ---- matches: the value-to-value rule used for disagreements -----------------------------------
 
 
-def v(kind: str, norm: str) -> Value:
-    return Value(kind, norm, norm, 0, 0)  # type: ignore[arg-type]
+def v(kind: ValueKind, norm: str) -> Value:
+    return Value(kind, norm, norm, 0, 0)
 
 
 @pytest.mark.parametrize(
@@ -447,3 +448,41 @@ def v(kind: str, norm: str) -> Value:
 )
 def test_matches(claim: Value, other: Value, expected: bool) -> None:
     assert matches(claim, other) is expected
+
+
+def test_list_numbers_and_markdown_are_not_values() -> None:
+    assert pairs("1. **Trump** wants 5%.\n2) Stoltenberg urged 3-3.5%.") == [
+        ("name", "trump"), ("percent", "5"), ("name", "stoltenberg"), ("percent", "3-3.5")]
+
+
+@pytest.mark.parametrize("text", [NATO_2020, NATO_2025])
+def test_spans_of_a_whole_article_are_exact_and_disjoint(text: str) -> None:
+    values = extract_values(text)
+    assert len(values) > 20
+    for a, b in zip(values, values[1:]):
+        assert a.end <= b.start
+    assert all(text[x.start:x.end] == x.text for x in values)
+
+
+def test_odd_input_never_raises() -> None:
+    import random
+
+    rng = random.Random(7)
+    alphabet = "aZ 09.,-–%$€£'’\"“”()[]:/\n" + "MayNovMonday2020US$bn per cent"
+    for _ in range(300):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
+        for x in extract_values(text):
+            assert text[x.start:x.end] == x.text
+        supports(text, text[::-1])
+
+
+def test_every_sentence_of_an_article_is_supported_by_the_article() -> None:
+    for text in (NATO_2020, NATO_2025):
+        for sentence in text.split(". "):
+            check = supports(sentence, text)
+            assert check.supported, (sentence, check.missing)
+
+
+def test_short_month_names_are_whole_words() -> None:
+    assert pairs("It ends in June, or in July.") == [("date", "--06"), ("date", "--07")]
+    assert pairs("Sept. 3 and Sep 4") == [("date", "--09-03"), ("date", "--09-04")]
