@@ -14,8 +14,9 @@ Rules chosen, and why:
   Sunday before it. "this month/year" and "earlier this year" run to today; "last month/year" are
   the previous calendar month/year; "yesterday", "today" are single days.
 - **Rolling windows**: "in the past 3 days" is today-3..today, "the past two weeks" today-14..today,
-  "the last 6 months" the same day 6 months back..today. "3 days ago" is that day, "two weeks
-  ago" that Monday-to-Sunday week, "a month ago" / "a year ago" that calendar month / year.
+  "the last 6 months" the same day 6 months back..today ("in the last week" is a window, "last
+  week" a calendar week). "3 days ago" is that day, "two weeks ago" that Monday-to-Sunday week,
+  "a month ago" / "a year ago" that calendar month / year.
 - **Bounds**: "since March 2024" is 2024-03-01..today; "after 2020" 2021-01-01..today; "before
   2022" ..2021-12-31 (no start); "until 2021" ..2021-12-31; "between 2020 and 2022", "from 2019 to
   2021" and "2019-2021" are ranges ("between March and May 2024": the first end takes the year of
@@ -31,6 +32,9 @@ Rules chosen, and why:
   they contradict ("compare 2020 with since last week") the frame covers all of them.
 - "today" is both a frame (articles of that day) and a "now" word, as asked for; a caller that
   filters hard on it may find nothing for "What is the target today?".
+
+Known limits: seasons and quarters are read as their year ("summer 2020", "Q1 2024"); "the past
+few days", numeric dates other than ISO ("12/02/2025") and other languages are not read.
 
 dateparser (installed) was measured and not used: it returns instants, not periods ("in May" ->
 one day), finds "1500" in "the 1500 runners" as a year, returns nothing for "since March 2024",
@@ -57,8 +61,8 @@ class TimeFrame:
 
     Attributes:
         since: First day, or None when open ("before 2022").
-        until: Last day, or None when open (no built-in frame leaves it open today, but a caller
-            may build one).
+        until: Last day, or None when open-ended. Frames that run "to now" ("since 2019", "this
+            year", "in the past 3 days") end on `today`, so retrieval never asks for the future.
         phrase: The words matched, to show the reader, e.g. "in 2020" or "in 2020 and in 2025".
         kind: "day", "week", "month", "year", "decade" (a calendar period), "recent" (a rolling
             window up to today: "in the past 3 days"), "since" (from a time to today: "since

@@ -57,10 +57,11 @@ however, …" is not) is missed; word-level name matching cannot tell who did wh
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Iterable, Literal
+from typing import Literal
 
 from rag._calendar import (
     MONTH_NAMES,
@@ -204,8 +205,7 @@ class _Atom:
 
 
 def _fmt(d: Decimal) -> str:
-    s = format(d.normalize(), "f")
-    return s[:-2] if s.endswith(".0") else s
+    return format(d.normalize(), "f").removesuffix(".0")
 
 
 def _atom(m: re.Match[str], text: str) -> _Atom | None:
@@ -434,11 +434,7 @@ _WORD = re.compile(r"(?:[A-Za-z]\.){2,}|[^\W_]+(?:['’-][^\W_]+)*")
 
 
 def _norm_word(word: str) -> str:
-    w = word.lower().replace(".", "")
-    for suffix in ("'s", "’s"):
-        if w.endswith(suffix):
-            w = w[: -len(suffix)]
-    return w.rstrip("'’")
+    return word.lower().replace(".", "").removesuffix("'s").removesuffix("’s").rstrip("'’")
 
 
 def _canonical(words: list[str]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -459,7 +460,7 @@ def test_list_numbers_and_markdown_are_not_values() -> None:
 def test_spans_of_a_whole_article_are_exact_and_disjoint(text: str) -> None:
     values = extract_values(text)
     assert len(values) > 20
-    for a, b in zip(values, values[1:]):
+    for a, b in itertools.pairwise(values):
         assert a.end <= b.start
     assert all(text[x.start:x.end] == x.text for x in values)
 
