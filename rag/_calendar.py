@@ -29,11 +29,16 @@ WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "frid
 # more often a pronoun or determiner ("one of the allies", "no one") than a figure.
 UNITS: dict[str, int] = {
     w: i for i, w in enumerate(
-        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"]
+        """
+zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen
+seventeen eighteen nineteen
+""".split()
     )
 }
 TENS: dict[str, int] = {
-    w: 10 * i for i, w in enumerate(["twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"], start=2)
+    w: 10 * i for i, w in enumerate("""
+twenty thirty forty fifty sixty seventy eighty ninety
+""".split(), start=2)
 }
 SCALES: dict[str, int] = {"hundred": 100, "thousand": 1_000, "million": 10**6, "billion": 10**9, "trillion": 10**12}
 
@@ -79,7 +84,11 @@ _YEAR_BEFORE = re.compile(
 )
 # Plural nouns that commonly follow a year ("the 2020 elections"), unlike "2000 troops".
 _YEAR_NOUNS = frozenset(
-    ["elections", "olympics", "games", "protests", "riots", "talks", "attacks", "floods", "fires", "wildfires", "sanctions", "midterms", "primaries", "results", "figures", "numbers", "accords", "negotiations", "rules", "reforms", "budgets", "estimates", "forecasts", "targets", "guidelines", "accounts", "articles", "reports", "statistics", "data"]
+    """
+elections olympics games protests riots talks attacks floods fires wildfires sanctions midterms primaries
+results figures numbers accords negotiations rules reforms budgets estimates forecasts targets guidelines
+accounts articles reports statistics data
+""".split()
 )
 _COUNT_NOUNS = frozenset(["people", "men", "women", "children", "police", "personnel", "staff", "more", "new", "other"])
 _NOT_PLURAL = frozenset(["was", "is", "has", "as", "this", "its", "his", "vs", "plus", "us", "thus", "whereas"])

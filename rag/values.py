@@ -371,26 +371,67 @@ class _Tok:
 
 
 _FUNCTION_WORDS = frozenset(
-    ["a", "an", "the", "this", "that", "these", "those", "some", "any", "each", "every", "all", "both", "either", "neither", "no", "none", "such", "another", "other", "many", "much", "more", "most", "few", "several", "i", "you", "he", "she", "it", "we", "they", "me", "him", "her", "us", "them", "my", "your", "his", "its", "our", "their", "who", "whom", "whose", "which", "what", "whatever", "whoever", "whichever", "and", "but", "or", "nor", "so", "yet", "for", "because", "since", "although", "though", "while", "whereas", "if", "unless", "until", "when", "whenever", "where", "wherever", "after", "before", "once", "as", "than", "whether", "however", "therefore", "thus", "hence", "meanwhile", "moreover", "furthermore", "nevertheless", "nonetheless", "instead", "still", "also", "even", "only", "just", "already", "again", "then", "now", "today", "yesterday", "tomorrow", "here", "there", "yes", "no", "not", "perhaps", "maybe", "indeed", "overall", "ultimately", "finally", "firstly", "secondly", "lastly", "additionally", "similarly", "likewise", "besides", "otherwise", "consequently", "accordingly", "regardless", "despite", "in", "on", "at", "by", "with", "without", "within", "from", "to", "into", "onto", "of", "off", "over", "under", "above", "below", "between", "among", "amid", "through", "during", "against", "about", "around", "across", "along", "toward", "towards", "upon", "beyond", "behind", "beside", "near", "via", "per", "like", "unlike", "according", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "have", "has", "had", "can", "could", "will", "would", "shall", "should", "may", "might", "must", "let", "please", "note", "see", "why", "how", "ok", "okay", "oh", "well", "so-called", "whilst", "though", "thanks", "sure", "true", "false"]
+    """
+a an the this that these those some any each every all both either neither no none such another other many
+much more most few several i you he she it we they me him her us them my your his its our their who whom
+whose which what whatever whoever whichever and but or nor so yet for because since although though while
+whereas if unless until when whenever where wherever after before once as than whether however therefore
+thus hence meanwhile moreover furthermore nevertheless nonetheless instead still also even only just
+already again then now today yesterday tomorrow here there yes no not perhaps maybe indeed overall
+ultimately finally firstly secondly lastly additionally similarly likewise besides otherwise consequently
+accordingly regardless despite in on at by with without within from to into onto of off over under above
+below between among amid through during against about around across along toward towards upon beyond
+behind beside near via per like unlike according is are was were be been being do does did have has had
+can could will would shall should may might must let please note see why how ok okay oh well so-called
+whilst though thanks sure true false
+""".split()
 )
 # Ordinary words that often open an answer sentence; dropped only in that position.
 _COMMON_START = frozenset(
-    ["defence", "defense", "spending", "officials", "leaders", "allies", "experts", "analysts", "critics", "sources", "diplomats", "ministers", "lawmakers", "legislators", "investors", "residents", "authorities", "police", "troops", "soldiers", "forces", "talks", "negotiations", "members", "member", "countries", "nations", "governments", "government", "military", "security", "economic", "economy", "growth", "inflation", "prices", "sales", "shares", "markets", "stocks", "oil", "gas", "energy", "climate", "health", "data", "research", "researchers", "scientists", "studies", "study", "reports", "report", "news", "article", "articles", "passage", "text", "answer", "question", "senior", "top", "various", "multiple", "increased", "increasing", "rising", "higher", "lower", "total", "average", "annual", "global", "international", "national", "local", "regional", "federal", "public", "private", "political", "domestic", "current", "previous", "earlier", "later", "recent", "recently", "initial", "final", "first", "second", "third", "last", "next", "key", "major", "main", "further", "additional", "western", "eastern", "northern", "southern"]
+    """
+defence defense spending officials leaders allies experts analysts critics sources diplomats ministers
+lawmakers legislators investors residents authorities police troops soldiers forces talks negotiations
+members member countries nations governments government military security economic economy growth
+inflation prices sales shares markets stocks oil gas energy climate health data research researchers
+scientists studies study reports report news article articles passage text answer question senior top
+various multiple increased increasing rising higher lower total average annual global international
+national local regional federal public private political domestic current previous earlier later recent
+recently initial final first second third last next key major main further additional western eastern
+northern southern
+""".split()
 )
 _TITLES = frozenset(
-    ["president", "president-elect", "vice", "prime", "minister", "secretary", "secretary-general", "general", "chancellor", "senator", "sen", "representative", "rep", "governor", "gov", "mayor", "king", "queen", "prince", "princess", "pope", "chief", "director", "chairman", "chairwoman", "chair", "ceo", "cfo", "spokesman", "spokeswoman", "spokesperson", "ambassador", "envoy", "commissioner", "deputy", "foreign", "defence", "defense", "finance", "interior", "former", "acting", "mr", "mrs", "ms", "dr", "sir", "dame", "lord", "lady", "professor", "prof", "judge", "attorney", "leader", "speaker", "lt", "col", "colonel", "captain", "capt", "admiral", "gen", "sergeant", "commander", "premier", "sheikh", "emir", "crown", "executive"]
+    """
+president president-elect vice prime minister secretary secretary-general general chancellor senator sen
+representative rep governor gov mayor king queen prince princess pope chief director chairman chairwoman
+chair ceo cfo spokesman spokeswoman spokesperson ambassador envoy commissioner deputy foreign defence
+defense finance interior former acting mr mrs ms dr sir dame lord lady professor prof judge attorney
+leader speaker lt col colonel captain capt admiral gen sergeant commander premier sheikh emir crown
+executive
+""".split()
 )
 _NOT_NAMES = frozenset(["ok", "am", "pm", "tv", "faq"])  # capitalised abbreviations that name nothing
 _CONNECTORS = frozenset(_CONNECTOR_WORDS.split("|"))
 _REPORTING_VERBS = frozenset(
-    ["said", "says", "told", "tells", "met", "meets", "wants", "wanted", "warned", "warns", "urged", "urges", "called", "calls", "added", "adds", "announced", "announces", "insisted", "insists", "argued", "argues", "asked", "asks", "pushed", "pushes", "has", "had", "is", "was", "will", "would", "could", "should", "can", "may", "might", "must", "did", "does", "agreed", "agrees", "signed", "won", "lost", "spoke", "speaks", "expressed", "congratulated", "assured", "claimed", "claims", "denied", "denies", "rejected", "accepted", "plans", "planned", "hopes", "hoped", "expects", "expected", "believes", "believed", "thinks", "noted", "stressed", "emphasised", "emphasized", "responded", "replied", "visited", "threatened", "threatens", "demanded", "demands", "proposed", "proposes", "reported", "reports", "praised", "criticised", "criticized", "blamed", "condemned", "welcomed", "supported", "supports", "opposed", "opposes", "backed", "backs", "launched", "became", "remains", "remained", "also", "declined", "refused", "vowed", "pledged", "promised", "confirmed", "acknowledged", "admitted", "explained", "suggested", "described"]
+    """
+said says told tells met meets wants wanted warned warns urged urges called calls added adds announced
+announces insisted insists argued argues asked asks pushed pushes has had is was will would could should
+can may might must did does agreed agrees signed won lost spoke speaks expressed congratulated assured
+claimed claims denied denies rejected accepted plans planned hopes hoped expects expected believes
+believed thinks noted stressed emphasised emphasized responded replied visited threatened threatens
+demanded demands proposed proposes reported reports praised criticised criticized blamed condemned
+welcomed supported supports opposed opposes backed backs launched became remains remained also declined
+refused vowed pledged promised confirmed acknowledged admitted explained suggested described
+""".split()
 )
 _ORDINARY_SUFFIXES = ("ing", "ings", "tion", "tions", "sion", "sions", "ment", "ments", "ness", "ity", "ities", "ship",
                       "ism", "isms")
 _MONTH_AND_DAY_WORDS = frozenset(MONTHS) | frozenset(WEEKDAYS)
 _NEXT_WORDS = re.compile(r"[*_”\"’')\]]*\s+([\w'’-]+)(?:\s+([\w'’.-]+))?")  # after closing markup or quotes
 _WORD_BEFORE_DOT = re.compile(r"(?:[A-Za-z]\.)+$|[A-Za-z]+\.$")
-_ABBREVIATIONS = frozenset(["mr", "mrs", "ms", "dr", "st", "gen", "sen", "rep", "gov", "lt", "col", "capt", "prof", "no", "vs", "jr", "sr"])
+_ABBREVIATIONS = frozenset("""
+mr mrs ms dr st gen sen rep gov lt col capt prof no vs jr sr
+""".split())
 _ALIASES: dict[str, str] = {
     "united states of america": "us", "united states": "us", "usa": "us", "american": "us",
     "americans": "us", "united kingdom": "uk", "great britain": "uk", "britain": "uk", "british": "uk",
