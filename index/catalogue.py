@@ -9,6 +9,7 @@ finishes off. All SQL of the library lives here (and in what the same database h
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ class Catalogue:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._identity: str | None = None
         # SQLite would walk the status index (every complete article) instead of looking rows up by primary key
         # when a query also filters on status: 220-570 ms instead of 0.9 ms at 100k chunks (docs/BENCHMARKS.md).
         # "+status" makes the column an expression SQLite cannot use an index for; Postgres plans this well.
@@ -128,6 +130,18 @@ class Catalogue:
         return (Chunk(cid, aid, ordinal, start, end, body[start:end]),
                 ArticleMeta(title, outlet, author, published, url, source))
 
+    def complete_chunk_keys(self) -> list[tuple[str, float]]:
+        """(chunk_id, its article's added_at) of every chunk of every complete article, in a stable order.
+
+        A replica's keyword index holds these; `added_at` tells a removed and re-added article (same chunk ids,
+        perhaps another title) from the one it held.
+        """
+        with self.reading() as db:
+            rows = db.execute(text("SELECT c.chunk_id, a.added_at FROM chunks c JOIN articles a "
+                                   "ON a.article_id = c.article_id WHERE a.status = 'complete' "
+                                   "ORDER BY a.added_at, c.article_id, c.ordinal")).all()
+        return [(r[0], float(r[1])) for r in rows]
+
     def complete_chunks(self) -> list[tuple[Chunk, ArticleMeta]]:
         """Every chunk of every complete article, text cut from the article (for the keyword index)."""
         with self.reading() as db:
@@ -169,6 +183,24 @@ class Catalogue:
     def generation(self) -> int:
         """Bumped by every change of the complete set, so readers know when to reload."""
         return int(self.get_state("generation") or 0)
+
+    def identity(self) -> str:
+        """A random id made once per catalogue, so a replica's keyword index knows which catalogue it follows
+        (a home pointed at another database, or at a re-created one, must not trust its old build)."""
+        if self._identity is None:
+            value = self.get_state("catalogue_id")
+            if value is None:
+                with self.transaction() as db:
+                    db.execute(text("INSERT INTO state(key, value) VALUES ('catalogue_id', :v) "
+                                    "ON CONFLICT(key) DO NOTHING"), {"v": uuid.uuid4().hex})
+                value = self.get_state("catalogue_id")
+            self._identity = value
+        assert self._identity is not None
+        return self._identity
+
+    def version(self) -> str:
+        """The catalogue's identity and generation: what a keyword index build is stamped with."""
+        return f"{self.identity()}:{self.generation()}"
 
     def store_version(self) -> str:
         """Changes around every write to the vector store, so other processes know to reload it."""

@@ -3,6 +3,11 @@
 Schema changes go through Alembic migrations (index/migrations/), applied when a process opens the
 database (and by `newsdesk doctor --repair`), never by hand. Concurrent openers serialise the upgrade: SQLite
 by its write lock (BEGIN IMMEDIATE), Postgres by an advisory lock.
+
+Reads see one snapshot per `reading()` block on both engines (SQLite: one read transaction; Postgres:
+REPEATABLE READ), so a reader never sees half of a write. A writer that holds the index's Postgres write lock
+runs its transactions on the lock's own connection (`pinned`): if that connection dies, the lock dies with it
+and so do the writer's writes, instead of going on through a fresh connection without the lock.
 """
 
 from __future__ import annotations
@@ -15,28 +20,39 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from index.errors import BackendUnavailable, ConfigError
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x6E657773  # "news": the advisory lock id that serialises Postgres upgrades
 _heads: dict[str, str] = {}
+_known: set[str] = set()
 
 
 class Database:
     """One engine per database URL and process; `transaction()` for writes, `reading()` for reads.
 
+    Args:
+        url: sqlite:///path or postgresql://user:password@host:port/db.
+        migrate: apply pending migrations now (else `behind()` says whether some are pending).
+
     Raises (at open):
-        ConfigError: the URL is not sqlite:// or postgresql://.
+        ConfigError: the URL is not sqlite:// or postgresql://, or a newer Newsdesk has migrated the database
+            to a revision this one does not know.
         BackendUnavailable: the database server does not answer.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, migrate: bool = True) -> None:
         self.url = url
         self.engine = _engine(url)
         self.dialect = self.engine.dialect.name
-        self.upgrade()
+        self.upgraded_from: str | None = None  # the revision this open migrated from, when it did
+        self._pinned = threading.local()
+        if migrate:
+            self.upgrade()
+        else:
+            self._check_known(self.revision())
 
     @property
     def display_url(self) -> str:
@@ -46,52 +62,114 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """A write transaction, committed at the end (rolled back on error). SQLite takes its write lock first
-        (BEGIN IMMEDIATE), so two writers never deadlock upgrading a read lock."""
+        (BEGIN IMMEDIATE), so two writers never deadlock upgrading a read lock. On the thread that holds a
+        `pinned` connection, the transaction runs on that connection."""
+        pinned: Connection | None = getattr(self._pinned, "conn", None)
+        if pinned is not None:
+            if pinned.invalidated or pinned.closed:
+                # SQLAlchemy would reconnect an invalidated connection on its next use: a new session, without
+                # the lock that the old one held.
+                raise BackendUnavailable(f"Lost the connection to the catalogue database (Postgres) at "
+                                         f"{self.display_url} while writing, and with it the index's write lock. "
+                                         "Nothing half-written is visible; run the command again once Postgres "
+                                         "is up.")
+            with self._unavailable(), pinned.begin():
+                yield pinned
+            return
         with self._unavailable(), self.engine.connect().execution_options(newsdesk_write=True) as conn, conn.begin():
             yield conn
 
     @contextmanager
     def reading(self) -> Iterator[Connection]:
-        """A read-only view; one consistent snapshot for its statements."""
+        """A read-only view; one consistent snapshot for its statements (Postgres: REPEATABLE READ, which never
+        fails a read-only transaction)."""
         with self._unavailable(), self.engine.connect() as conn:
+            if self.dialect == "postgresql":
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
             yield conn
             conn.rollback()
+
+    @contextmanager
+    def pinned(self) -> Iterator[Connection]:
+        """A connection of its own that this thread's `transaction()`s use until the block ends.
+
+        The Postgres write lock is held by this connection's session. Should the connection die (the server
+        restarted, an admin ended the session), the lock is gone, and the writer's next transaction fails on the
+        dead connection instead of writing without the lock through a fresh one.
+        """
+        with self._unavailable(), self.engine.connect() as conn:
+            self._pinned.conn = conn
+            try:
+                yield conn
+            finally:
+                self._pinned.conn = None
 
     def upgrade(self) -> None:
         """Apply migrations up to the newest, once; a no-op (one short read) when the schema is current."""
         head = _head()
         with self._unavailable():
             with self.engine.connect() as conn:
-                if _current(conn) == head:
-                    return
+                current = _current(conn)
+            self._check_known(current)
+            if current == head:
+                return
             from alembic import command
 
             with self.transaction() as conn:
                 if self.dialect == "postgresql":
                     conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _MIGRATION_LOCK})
-                if _current(conn) != head:
+                current = _current(conn)
+                if current != head:
                     cfg = _alembic_config()
                     cfg.attributes["connection"] = conn
                     command.upgrade(cfg, "head")
+                    self.upgraded_from = current or "empty"
 
     def revision(self) -> str | None:
         with self.reading() as conn:
             return _current(conn)
 
+    def behind(self) -> bool:
+        """Whether migrations are pending (the schema is older than this Newsdesk's newest revision)."""
+        return self.revision() != _head()
+
+    @staticmethod
+    def head() -> str:
+        return _head()
+
+    def _check_known(self, revision: str | None) -> None:
+        if revision is not None and revision not in _revisions():
+            raise ConfigError(f"The catalogue database at {self.display_url} has schema revision {revision!r}, which "
+                              f"this Newsdesk does not know (its newest is {_head()!r}): a newer Newsdesk has "
+                              "migrated it. Upgrade this Newsdesk before it uses that database.")
+
     @contextmanager
     def _unavailable(self) -> Iterator[None]:
         try:
             yield
-        except OperationalError as e:
+        except (OperationalError, InterfaceError) as e:
             if self.dialect == "sqlite":
                 raise
-            raise BackendUnavailable(f"The catalogue database at {self.display_url} does not answer "
-                                     f"({str(e.orig).strip().splitlines()[0] if e.orig else e}). Check that "
-                                     "Postgres is up, or unset NEWSDESK_DATABASE_URL to use SQLite.") from e
+            raise self.unavailable(e) from e
+        except DBAPIError as e:
+            if self.dialect == "sqlite" or not e.connection_invalidated:
+                raise
+            raise self.unavailable(e) from e
+
+    def unavailable(self, e: DBAPIError) -> BackendUnavailable:
+        """The error users see when Postgres went away: names the server (never the password)."""
+        reason = str(e.orig).strip().splitlines()[0] if e.orig and str(e.orig).strip() else type(e.orig).__name__
+        return BackendUnavailable(f"The catalogue database (Postgres) at {self.display_url} does not answer "
+                                  f"({reason}). Check that Postgres is up, or unset NEWSDESK_DATABASE_URL to use "
+                                  "SQLite.")
 
 
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgresql+psycopg://", "postgres://"))
 
 
 _engines: dict[str, Engine] = {}
@@ -111,7 +189,7 @@ def _make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"timeout": 60, "check_same_thread": False})
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
-    elif url.startswith(("postgresql://", "postgresql+psycopg://", "postgres://")):
+    elif is_postgres(url):
         # psycopg 3 is the driver; plain postgresql:// would ask SQLAlchemy for psycopg2.
         url = "postgresql+psycopg://" + url.split("://", 1)[1]
         engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10,
@@ -150,6 +228,14 @@ def _head() -> str:
         assert head is not None
         _heads["head"] = head
     return _heads["head"]
+
+
+def _revisions() -> frozenset[str]:
+    if not _known:
+        from alembic.script import ScriptDirectory
+
+        _known.update(r.revision for r in ScriptDirectory.from_config(_alembic_config()).walk_revisions())
+    return frozenset(_known)
 
 
 def _current(conn: Connection) -> str | None:

@@ -1,4 +1,9 @@
-"""Check the catalogue against the vector store and, on request, repair without losing complete articles."""
+"""Check the catalogue against the vector store and this home's keyword index and, on request, repair without
+losing complete articles.
+
+The three stores may be on three machines (Postgres, a `chroma run` server, this replica's home): the checks go
+through `NewsIndex` alone, so they are the same in every mode. The keyword check is this replica's.
+"""
 
 from __future__ import annotations
 
@@ -6,8 +11,10 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from index.news_index import NewsIndex
+from index.db import Database
+from index.news_index import NewsIndex, catalogue_url
 from index.parse import article_id_for
+from index.settings import IndexSettings
 
 # What a killed writer can leave behind; harmless to readers (they see complete articles only).
 LEFTOVER_KINDS = frozenset({"pending_article", "removing_article", "chunks_without_article", "keyword_index_stale"})
@@ -17,7 +24,7 @@ _SHOWN_CHUNK_IDS = 20  # a report lists this many orphan ids; the count is in th
 @dataclass(frozen=True, slots=True)
 class Problem:
     kind: str  # pending_article | removing_article | hash_mismatch | collection_mismatch | article_without_chunks
-    #            | chunks_without_article | keyword_index_stale
+    #            | chunks_without_article | keyword_index_stale | schema_behind
     detail: str
     article_id: str | None = None
     chunk_ids: tuple[str, ...] = ()
@@ -45,6 +52,31 @@ class DoctorReport:
         """The JSON of `newsdesk doctor --json`."""
         return {"ok": self.ok, "problems": [p.to_dict() for p in self.problems], "articles": self.articles,
                 "chunks": self.chunks}
+
+
+def doctor(settings: IndexSettings, repair: bool = False) -> DoctorReport:
+    """`newsdesk doctor`: open the index, then `check_index`. Pending catalogue migrations are a problem
+    (`schema_behind`) when migrations at start are off; `repair` applies them.
+
+    Raises:
+        IndexBusy, BackendUnavailable, ConfigError: as `NewsIndex` and `check_index` do.
+    """
+    migrate = repair or settings.migrate
+    if not migrate:
+        db = Database(catalogue_url(settings), migrate=False)
+        if db.behind():
+            # Nothing else can be checked safely against a schema this Newsdesk does not expect.
+            return DoctorReport(False, (Problem("schema_behind", f"the catalogue's schema revision is "
+                                                f"{db.revision()!r}, older than {Database.head()!r}; "
+                                                "`newsdesk doctor --repair` applies the migrations"),), 0, 0)
+    index = NewsIndex(settings, migrate=migrate)
+    report = check_index(index, repair)
+    migrated = index.catalogue.db.upgraded_from
+    if repair and migrated:
+        fixed = Problem("schema_behind", f"the catalogue's schema revision was {migrated!r}; migrated to "
+                                         f"{Database.head()!r}", repaired=True)
+        report = dataclasses.replace(report, problems=(fixed, *report.problems))
+    return report
 
 
 def check_index(index: NewsIndex, repair: bool = False) -> DoctorReport:
@@ -108,8 +140,9 @@ def _find_problems(index: NewsIndex) -> list[Problem]:
     if orphans:
         problems.append(Problem("chunks_without_article", f"{len(orphans)} chunk(s) in the vector store belong to "
                                 "no complete article", chunk_ids=orphans))
-    if index.keyword.stored_generation() != index.catalogue.generation():
-        problems.append(Problem("keyword_index_stale", "the BM25 index is older than the catalogue"))
+    if not index.keyword_current():
+        problems.append(Problem("keyword_index_stale", f"this replica's BM25 index ({index.keyword.directory}) "
+                                "is older than the catalogue"))
     return problems
 
 
@@ -126,5 +159,5 @@ def _repair(index: NewsIndex, problems: list[Problem]) -> list[Problem]:
             repaired.append(p)  # hash_mismatch: only re-ingesting the source can fix it
             continue
         repaired.append(dataclasses.replace(p, repaired=True))
-    index.rebuild_keyword()  # last: it must index the repaired catalogue
+    index.refresh_keyword(force=True)  # last: it must index the repaired catalogue
     return repaired

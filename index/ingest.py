@@ -66,10 +66,9 @@ def ingest_sources(index: NewsIndex, sources: Iterable[Source], progress: Progre
             outcomes.extend(_commit(index, group))
         if progress:
             progress(len(items), len(items), "updating keyword index")
-        # Also when nothing changed now: a writer killed after its last commit left BM25 behind.
-        if (any(o.status in ("added", "replaced") for o in outcomes)
-                or index.keyword.stored_generation() != index.catalogue.generation()):
-            index.rebuild_keyword()
+        # Also when nothing changed now: a writer killed after its last commit left BM25 behind (a no-op when
+        # this home's keyword index is current).
+        index.rebuild_keyword()
     return IngestReport(tuple(outcomes))
 
 

@@ -1,4 +1,10 @@
-"""The index's single-writer lock: one process changes the index at a time, others wait visibly and in turn."""
+"""The index's single-writer lock: one process changes the index at a time, others wait visibly and in turn.
+
+Two kinds, one behaviour: a file lock in NEWSDESK_HOME when the catalogue is SQLite (every process shares that
+home), a Postgres advisory lock when the catalogue is in Postgres (replicas on several hosts share only the
+database). Both are released by the operating system or the server when their holder dies, both say
+"Index busy … waiting" once and give up with `IndexBusy` after the timeout, and both let waiters in in turn.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +12,105 @@ import fcntl
 import os
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from index.errors import IndexBusy
+
+if TYPE_CHECKING:
+    from index.db import Database
+
+OnWait = Callable[[str], None]
+# The advisory lock id of the index's writer ("ndwr"). Advisory locks are per database, so separate catalogues
+# on one server never contend.
+WRITE_LOCK_KEY = 0x6E647772
+
+
+class WriteLock(Protocol):
+    """What `NewsIndex.writing()` holds while it changes the index."""
+
+    def hold(self, on_wait: OnWait | None = None) -> AbstractContextManager[None]:
+        """Hold the lock for the block; `on_wait` hears once that another writer has it.
+
+        Raises:
+            IndexBusy: another writer kept it longer than the timeout.
+        """
+        ...
+
+
+def _waiting(where: str) -> str:
+    return f"Index busy: another process is writing to {where}; waiting…"
+
+
+def _busy(where: str, timeout_s: float) -> IndexBusy:
+    return IndexBusy(f"The index at {where} is busy: another process is writing to it. "
+                     f"Waited {timeout_s:.0f} s; try again when it has finished.")
+
+
+@dataclass(frozen=True, slots=True)
+class FileWriteLock:
+    """`home/write.lock` (see `write_lock`): the lock of a SQLite catalogue."""
+
+    home: Path
+    timeout_s: float
+
+    def hold(self, on_wait: OnWait | None = None) -> AbstractContextManager[None]:
+        return write_lock(self.home, self.timeout_s, on_wait)
+
+
+class PostgresWriteLock:
+    """A session-level advisory lock, held by a connection of its own for the whole write.
+
+    The writer's catalogue transactions run on that same connection (`Database.pinned`), so a writer that lost
+    it (Postgres restarted, the session was ended) cannot write on without the lock. A SIGKILLed writer's
+    connection closes with its process, and Postgres ends the session and frees the lock at once (tested).
+    Waiting is Postgres's own lock queue with `lock_timeout`: first come, first served, so a writer that lets
+    go and asks again at once queues behind the one already waiting (no turnstile needed, unlike `flock`).
+    """
+
+    def __init__(self, db: Database, timeout_s: float) -> None:
+        self.db = db
+        self.timeout_s = timeout_s
+
+    @contextmanager
+    def hold(self, on_wait: OnWait | None = None) -> Iterator[None]:
+        from sqlalchemy import text
+        from sqlalchemy.exc import DBAPIError, OperationalError
+
+        where = self.db.display_url
+        key = {"k": WRITE_LOCK_KEY}
+        with self.db.pinned() as conn:
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), key).scalar()
+            conn.commit()
+            if not got:
+                if on_wait:
+                    on_wait(_waiting(where))
+                if self.timeout_s <= 0:  # lock_timeout 0 would mean "wait forever"
+                    raise _busy(where, self.timeout_s)
+                try:
+                    # LOCAL settings end with this transaction; the session-level lock stays until unlocked.
+                    conn.execute(text("SELECT set_config('lock_timeout', :ms, true), "
+                                      "set_config('client_connection_check_interval', '1000', true)"),
+                                 {"ms": f"{max(1, round(self.timeout_s * 1000))}ms"})
+                    conn.execute(text("SELECT pg_advisory_lock(:k)"), key)
+                    conn.commit()
+                except OperationalError as e:
+                    if getattr(e.orig, "sqlstate", None) != "55P03":  # lock_not_available: the timeout
+                        raise
+                    conn.rollback()
+                    raise _busy(where, self.timeout_s) from None
+            try:
+                yield
+            finally:
+                try:
+                    if conn.in_transaction():
+                        conn.rollback()
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), key)
+                    conn.commit()
+                except DBAPIError:
+                    conn.invalidate()  # closing the session frees the lock all the same
 
 
 @contextmanager
@@ -31,10 +132,9 @@ def write_lock(home: Path, timeout_s: float, on_wait: Callable[[str], None] | No
     def wait() -> None:
         nonlocal told
         if time.monotonic() >= deadline:
-            raise IndexBusy(f"The index at {home} is busy: another process is writing to it. "
-                            f"Waited {timeout_s:.0f} s; try again when it has finished.")
+            raise _busy(str(home), timeout_s)
         if on_wait and not told:
-            on_wait(f"Index busy: another process is writing to {home}; waiting…")
+            on_wait(_waiting(str(home)))
             told = True
         time.sleep(0.02)
 

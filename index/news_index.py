@@ -1,4 +1,16 @@
-"""The index facade: catalogue + Chroma + keyword index kept consistent by one writer at a time."""
+"""The index facade: catalogue + Chroma + keyword index kept consistent by one writer at a time.
+
+Where each part lives (the mode combinations, docs/RELIABILITY.md):
+
+| catalogue (`NEWSDESK_DATABASE_URL`) | vectors (`NEWSDESK_INDEX__CHROMA_URL`) | write lock | hosts |
+| --- | --- | --- | --- |
+| SQLite under the home (unset) | embedded Chroma under the home (unset) | file | one home |
+| SQLite under the home | a `chroma run` server | file | one home (replicas share it) |
+| Postgres | a `chroma run` server | advisory | many: each replica has its own home |
+| Postgres | embedded | refused: `ConfigError` | – |
+
+The keyword index always lives in this process's home and follows the catalogue (`search_keywords`).
+"""
 
 from __future__ import annotations
 
@@ -8,25 +20,61 @@ from datetime import date
 
 from index.catalogue import ArticleRecord, Catalogue
 from index.chunking import chunk_article
-from index.db import Database, sqlite_url
+from index.db import Database, is_postgres, sqlite_url
 from index.embedding import Embedder, load_embedder
-from index.errors import NotFound
+from index.errors import ConfigError, NotFound
 from index.ingest import Progress, ingest_sources
-from index.keyword import KeywordIndex
-from index.lock import write_lock
+from index.keyword import KeywordBuild, KeywordIndex
+from index.lock import FileWriteLock, PostgresWriteLock, WriteLock
 from index.settings import IndexSettings
 from index.sources import Source
 from index.store import ChunkStore
 from index.types import ArticleMeta, Chunk, IngestReport
 
 
-class NewsIndex:
-    """Articles in and out; everything that changes the index goes through here."""
+def catalogue_url(settings: IndexSettings) -> str:
+    """The catalogue's database: `database_url`, else SQLite in the home.
 
-    def __init__(self, settings: IndexSettings, embedder: Embedder | None = None, client: object | None = None) -> None:
+    Raises:
+        ConfigError: a Postgres catalogue with embedded vectors (the catalogue would be shared by hosts whose
+            vectors are each on their own disk).
+    """
+    url = settings.database_url or sqlite_url(settings.catalogue_path)
+    if is_postgres(url) and not settings.chroma_url:
+        raise ConfigError("NEWSDESK_DATABASE_URL puts the catalogue in Postgres, to be shared by several hosts, "
+                          "but the vectors would be in this host's embedded Chroma. Set NEWSDESK_INDEX__CHROMA_URL "
+                          "to a `chroma run` server, or unset NEWSDESK_DATABASE_URL for one host.")
+    return url
+
+
+class NewsIndex:
+    """Articles in and out; everything that changes the index goes through here.
+
+    Args:
+        settings: the index's settings.
+        embedder: the embedding model (default: the configured packaged model).
+        client: a Chroma client to use instead of building one.
+        migrate: apply pending catalogue migrations at open (default: `settings.migrate`).
+
+    Raises:
+        ConfigError: settings that do not go together, or a catalogue whose schema is behind this Newsdesk's
+            while migrations at start are off.
+        BackendUnavailable: Postgres or the Chroma server does not answer.
+    """
+
+    def __init__(self, settings: IndexSettings, embedder: Embedder | None = None, client: object | None = None,
+                 migrate: bool | None = None) -> None:
         self.settings = settings
         settings.home.mkdir(parents=True, exist_ok=True)
-        self.catalogue = Catalogue(Database(settings.database_url or sqlite_url(settings.catalogue_path)))
+        migrate = settings.migrate if migrate is None else migrate
+        db = Database(catalogue_url(settings), migrate=migrate)
+        if not migrate and db.behind():
+            raise ConfigError(f"The catalogue at {db.display_url} has schema revision {db.revision()!r}, older than "
+                              f"this Newsdesk's {Database.head()!r}, and migrations at start are off "
+                              "(NEWSDESK_INDEX__MIGRATE=false). Run `newsdesk doctor --repair` once to apply them.")
+        self.catalogue = Catalogue(db)
+        self.lock: WriteLock = (PostgresWriteLock(db, settings.lock_timeout_s) if db.dialect == "postgresql"
+                                else FileWriteLock(settings.home, settings.lock_timeout_s))
         self.embedder: Embedder = embedder or load_embedder(settings.embedding_model, settings.embed_batch)
         self.store = ChunkStore(settings, client, version=self.catalogue.store_version)
         self.keyword = KeywordIndex(settings.keyword_dir)
@@ -80,6 +128,23 @@ class NewsIndex:
     def articles(self) -> list[ArticleRecord]:
         return self.catalogue.records("complete")
 
+    def search_keywords(self, query: str, k: int) -> list[tuple[str, float]]:
+        """BM25 over the complete chunks: (chunk_id, score), best first.
+
+        When the catalogue has moved since this home's keyword index was built (another replica or process
+        wrote), the index is brought up to date first, so this question already searches the new articles.
+        If another thread or process of this home is doing that already, the question does not wait: it
+        searches the previous build, and retrieval still drops every chunk the catalogue no longer shows as
+        complete.
+        """
+        if self.keyword.stored_stamp() != self.catalogue.version():
+            self.refresh_keyword(wait=False)
+        return self.keyword.search(query, k)
+
+    def keyword_current(self) -> bool:
+        """Whether this home's keyword index holds the catalogue's current version."""
+        return self.keyword.stored_stamp() == self.catalogue.version()
+
     # --- writes --------------------------------------------------------------------------------
     @contextmanager
     def writing(self, on_wait: Callable[[str], None] | None = None) -> Iterator[None]:
@@ -91,7 +156,7 @@ class NewsIndex:
         Raises:
             IndexBusy: another process kept the index longer than `lock_timeout_s`.
         """
-        with write_lock(self.settings.home, self.settings.lock_timeout_s, on_wait):
+        with self.lock.hold(on_wait):
             self.store.refresh(writer=True)
             self.catalogue.bump_store_version()
             self.store.mark_current()
@@ -165,10 +230,28 @@ class NewsIndex:
         self.store.delete(sorted(old - {c.chunk_id for c in chunks}))
 
     def rebuild_keyword(self) -> None:
-        """Rebuild BM25 over the complete chunks, stamped with the catalogue's generation."""
-        rows = self.catalogue.complete_chunks()
-        self.keyword.build([c.chunk_id for c, _ in rows], [self.indexed_text(c, m) for c, m in rows],
-                           self.catalogue.generation())
+        """Bring this home's keyword index up to the catalogue's version, waiting for a build already running."""
+        self.refresh_keyword(wait=True)
+
+    def refresh_keyword(self, wait: bool = True, force: bool = False) -> KeywordBuild | None:
+        """Build this home's BM25 over the complete chunks, if it is older than the catalogue (or `force`).
+
+        One build at a time per home; chunks the last build held keep their token counts. Returns what the
+        build did, or None when nothing was built (current already, or another build is running and `wait`
+        is False).
+        """
+        with self.keyword.building(wait) as mine:
+            if not mine:
+                return None
+            # The version is read before the chunks: if the catalogue moves in between, the build holds newer
+            # chunks than its stamp says, and the next check builds again. Never the other way round.
+            version = self.catalogue.version()
+            if not force and self.keyword.stored_stamp() == version:
+                return None
+            return self.keyword.update(version, self.catalogue.complete_chunk_keys(), self._keyword_texts)
+
+    def _keyword_texts(self, chunk_ids: list[str]) -> dict[str, str]:
+        return {cid: self.indexed_text(c, m) for cid, (c, m) in self.catalogue.chunks_by_ids(chunk_ids).items()}
 
 
 def _spoken_date(published: str | None) -> str:

@@ -26,6 +26,9 @@ class IndexSettings(BaseModel):
     database_url: str | None = Field(None, description="The catalogue's database (NEWSDESK_DATABASE_URL): "
                                                        "postgresql://user:password@host/db for several hosts; "
                                                        "unset: SQLite in the home directory.")
+    migrate: bool = Field(True, description="Apply pending catalogue migrations when a process opens the catalogue. "
+                                            "Off: processes refuse an older schema until `newsdesk doctor --repair` "
+                                            "(one job) has applied them.")
     max_file_bytes: int = Field(20_000_000, gt=0, description="Larger input files are rejected.")
     lock_timeout_s: float = Field(120.0, ge=0, description="How long a writer waits for the index's write lock.")
     embed_batch: int = Field(64, gt=0, description="Chunks embedded per batch.")

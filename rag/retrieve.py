@@ -148,7 +148,7 @@ class HybridRetriever:
         # Chunks of pending/removed articles are never shown. The gate reads the first fetch_k only.
         dense = [(h.chunk_id, h.similarity) for h in stored if h.article_id in complete]
         best = max((h.similarity for h in stored[: s.fetch_k] if h.article_id in complete), default=0.0)
-        keyword = self.index.keyword.search(question, depth) if s.mode != "dense" else []
+        keyword = self.index.search_keywords(question, depth) if s.mode != "dense" else []
         similarity = dict(dense)
         if s.mode == "dense":
             ranked = dense[: s.fetch_k]

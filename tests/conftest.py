@@ -82,18 +82,49 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     server.stop()
 
 
-@pytest.fixture(params=["embedded", "server"])
-def index_settings(request: pytest.FixtureRequest, isolated_env: Path) -> IndexSettings:
-    """IndexSettings for a fresh home, once with embedded Chroma and once against the `chroma run` server.
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Any]:
+    """One throwaway Postgres cluster (Debian's binaries, as the `postgres` user when we are root) for the session.
 
-    Tests share the server: each gets its own collection, as separate deployments sharing a server would.
+    Skipped only where the Postgres binaries are absent; `make test` installs them (`make postgres`).
+    """
+    from tests.servers import PostgresServer, postgres_bindir
+
+    if postgres_bindir() is None:
+        pytest.skip("Postgres server binaries (initdb, pg_ctl) are not installed; `make postgres` installs them")
+    server = PostgresServer().start()
+    yield server
+    server.remove()
+
+
+_databases = iter(range(10**6))
+
+
+@pytest.fixture
+def postgres_url(postgres_server: Any) -> Iterator[str]:
+    """A new empty database on the session's Postgres for this test; dropped afterwards."""
+    import psycopg
+
+    name = f"t{os.getpid()}_{next(_databases)}"
+    yield postgres_server.create_database(name)
+    with psycopg.connect(postgres_server.url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["embedded", "server", "postgres"])
+def index_settings(request: pytest.FixtureRequest, isolated_env: Path) -> IndexSettings:
+    """IndexSettings for a fresh home: embedded Chroma; the `chroma run` server; Postgres + the server (the
+    several-hosts mode).
+
+    Tests share the servers: each gets its own collection (and database), as separate deployments would.
     """
     from index.settings import IndexSettings
 
-    url = request.getfixturevalue("chroma_server") if request.param == "server" else None
+    url = request.getfixturevalue("chroma_server") if request.param in ("server", "postgres") else None
+    database = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
     isolated_env.mkdir(parents=True, exist_ok=True)
     prefix = f"t{abs(hash(str(isolated_env))) % 10**9}"
-    return IndexSettings(home=isolated_env, chroma_url=url, collection_prefix=prefix)
+    return IndexSettings(home=isolated_env, chroma_url=url, collection_prefix=prefix, database_url=database)
 
 
 # Debian's chromium through Playwright; without the background-networking flags it floods this closed network.

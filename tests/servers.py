@@ -1,12 +1,16 @@
-"""Real servers on free loopback ports for the reliability tests: `chroma run`, llama_cpp.server, and a
-tiny HTTP server that answers like a broken LLM server."""
+"""Real servers on free loopback ports for the tests and benchmarks: `chroma run`, a throwaway Postgres cluster,
+llama_cpp.server, and a tiny HTTP server that answers like a broken LLM server."""
 
 from __future__ import annotations
 
+import glob
 import http.server
 import json
+import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -43,6 +47,82 @@ class ChromaServer:
             self.proc.terminate()
             self.proc.wait(20)
             self.proc = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc is not None else None
+
+
+def postgres_bindir() -> Path | None:
+    """Where Debian's (or any) Postgres server binaries are: the newest /usr/lib/postgresql/N/bin, else PATH."""
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(p.split("/")[4]))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+class PostgresServer:
+    """A throwaway Postgres cluster on 127.0.0.1 and a free port; stop() and start() again keep its data.
+
+    Postgres refuses to run as root: as root the cluster belongs to the `postgres` user and its commands run
+    through `runuser`, in a folder of its own under the system temp dir (pytest's are private to root).
+    Durability is off (fsync, full_page_writes): the tests kill clients, never the server machine, so it
+    would only cost time here. `remove()` stops it and deletes the folder.
+    """
+
+    def __init__(self) -> None:
+        bindir = postgres_bindir()
+        if bindir is None:
+            raise FileNotFoundError("Postgres server binaries (initdb, pg_ctl) not found; `make postgres` installs "
+                                    "Debian's postgresql package")
+        self.bindir = bindir
+        self.root = Path(tempfile.mkdtemp(prefix="newsdesk-pg-"))
+        self.data = self.root / "data"
+        self.log = self.root / "postgres.log"
+        self.port = free_port()
+        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
+        self._as_root = os.geteuid() == 0
+        if self._as_root:
+            shutil.chown(self.root, "postgres")
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync",
+                  "--locale=C.UTF-8")
+
+    def _run(self, tool: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
+        cmd = [str(self.bindir / tool), *args]
+        if self._as_root:
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        return subprocess.run(cmd, check=check, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
+
+    def start(self) -> PostgresServer:
+        options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} -c fsync=off "
+                   "-c full_page_writes=off -c synchronous_commit=off -c max_connections=300 "
+                   "-c shared_buffers=64MB")
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "-t", "60", "start")
+        return self
+
+    def stop(self, mode: str = "fast") -> None:
+        """`pg_ctl stop -m fast`: clients are disconnected at once, as when a database server goes away."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop", check=False)
+
+    def remove(self) -> None:
+        self.stop("immediate")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+    @property
+    def pid(self) -> int | None:
+        try:
+            return int((self.data / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def create_database(self, name: str) -> str:
+        """A new empty database; returns its URL."""
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE template0')
+        return self.url.rsplit("/", 1)[0] + f"/{name}"
 
 
 class BrokenLLMServer:

@@ -156,10 +156,9 @@ def cmd_remove(args: argparse.Namespace) -> int:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    from index.doctor import check_index
-    from index.news_index import NewsIndex
+    from index.doctor import doctor
 
-    report = check_index(NewsIndex(_settings(args).index), repair=args.repair)
+    report = doctor(_settings(args).index, repair=args.repair)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:
@@ -230,7 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("article_id")
     s.set_defaults(func=cmd_remove)
 
-    s = sub.add_parser("doctor", help="Check the catalogue against the vector store.")
+    s = sub.add_parser("doctor", help="Check the catalogue, the vector store and this home's keyword index.")
     s.add_argument("--json", action="store_true")
     s.add_argument("--repair", action="store_true", help="Fix what can be fixed without losing a complete article.")
     s.set_defaults(func=cmd_doctor)

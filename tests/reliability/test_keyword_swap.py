@@ -19,7 +19,7 @@ def _build_docs(gen: int) -> tuple[list[str], list[str]]:
 def test_searches_during_back_to_back_rebuilds_are_right_or_empty(tmp_path: Path) -> None:
     folder = tmp_path / "bm25" / "articles_x"
     writer = KeywordIndex(folder)
-    writer.build(*_build_docs(0), 0)
+    writer.build("0", *_build_docs(0))
     stop = time.monotonic() + 6
     errors: list[str] = []
     wrong = searches = builds = 0
@@ -28,7 +28,7 @@ def test_searches_during_back_to_back_rebuilds_are_right_or_empty(tmp_path: Path
         nonlocal builds
         while time.monotonic() < stop:
             builds += 1
-            writer.build(*_build_docs(builds), builds)
+            writer.build(str(builds), *_build_docs(builds))
 
     def read(seed: int) -> None:
         nonlocal wrong, searches
