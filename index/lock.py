@@ -104,13 +104,16 @@ class PostgresWriteLock:
             try:
                 yield
             finally:
-                try:
-                    if conn.in_transaction():
-                        conn.rollback()
-                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), key)
-                    conn.commit()
-                except DBAPIError:
-                    conn.invalidate()  # closing the session frees the lock all the same
+                # An invalidated connection's session, and so the lock, is gone already (and SQLAlchemy would
+                # open a new session to run the unlock in).
+                if not conn.invalidated:
+                    try:
+                        if conn.in_transaction():
+                            conn.rollback()
+                        conn.execute(text("SELECT pg_advisory_unlock(:k)"), key)
+                        conn.commit()
+                    except DBAPIError:
+                        conn.invalidate()  # closing the session frees the lock all the same
 
 
 @contextmanager

@@ -48,18 +48,20 @@ def write_folder(folder: Path, versions: dict[int, int]) -> None:
         (folder / f"slot{slot:02d}.md").write_text(article_text(slot, version))
 
 
-def _index(home: str, commit_chunks: int) -> Any:
+def _index(config: dict[str, Any], commit_chunks: int) -> Any:
+    """The child's index: `config` is IndexSettings fields (its home; in the Postgres mode also the database,
+    the Chroma server and the collection prefix)."""
     from index.news_index import NewsIndex
     from index.settings import IndexSettings
 
-    return NewsIndex(IndexSettings(home=Path(home), commit_chunks=commit_chunks, lock_timeout_s=60))
+    return NewsIndex(IndexSettings(**config, commit_chunks=commit_chunks, lock_timeout_s=60))
 
 
-def ingest_job(home: str, folder: str, commit_chunks: int, remove_seed: int | None, ready: Any) -> None:
+def ingest_job(config: dict[str, Any], folder: str, commit_chunks: int, remove_seed: int | None, ready: Any) -> None:
     """Ingest a folder, then remove one article: what the kill test interrupts."""
     from index.sources import sources_from_paths
 
-    index = _index(home, commit_chunks)
+    index = _index(config, commit_chunks)
     ready.set()
     index.ingest(sources_from_paths([folder]))
     if remove_seed is not None:
@@ -68,7 +70,7 @@ def ingest_job(home: str, folder: str, commit_chunks: int, remove_seed: int | No
             index.remove(random.Random(remove_seed).choice(ids))
 
 
-def writer_job(home: str, writer: int, slots: list[int], seconds: float, log_path: str, ready: Any,
+def writer_job(config: dict[str, Any], writer: int, slots: list[int], seconds: float, log_path: str, ready: Any,
                start: Any) -> None:
     """Random ingest / replace / remove / re-ingest on this writer's slots for `seconds`; logs each op.
 
@@ -77,7 +79,7 @@ def writer_job(home: str, writer: int, slots: list[int], seconds: float, log_pat
     from index.errors import NotFound
     from index.sources import Source
 
-    index = _index(home, 4)
+    index = _index(config, 4)
     rng = random.Random(writer)
     version = {slot: 0 for slot in slots}
     ready.set()

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from index.news_index import NewsIndex
+from index.settings import IndexSettings
 from tests.conftest import ARTIFACTS
 
 
@@ -47,3 +49,37 @@ def assert_dense_finds_every_article(index: NewsIndex) -> None:
 def tmp_home(isolated_env: Path) -> Path:
     isolated_env.mkdir(parents=True, exist_ok=True)
     return isolated_env
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """Where the processes of a test keep the index.
+
+    `sqlite`: every process shares one NEWSDESK_HOME (SQLite catalogue, embedded Chroma, file lock).
+    `postgres`: the several-hosts mode: a Postgres catalogue and a `chroma run` server, and each process
+    (replica) a home of its own, sharing no disk with the others.
+    """
+
+    mode: str
+    root: Path
+    shared: dict[str, Any]  # database_url, chroma_url, collection_prefix in the Postgres mode
+
+    def home(self, replica: str) -> Path:
+        return self.root if self.mode == "sqlite" else self.root / f"replica-{replica}"
+
+    def config(self, replica: str) -> dict[str, Any]:
+        """IndexSettings fields for a replica (picklable, for child processes)."""
+        return {"home": self.home(replica), **self.shared}
+
+    def settings(self, replica: str, **changes: Any) -> IndexSettings:
+        return IndexSettings(**self.config(replica), **changes)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def deployment(request: pytest.FixtureRequest, tmp_home: Path) -> Deployment:
+    if request.param == "sqlite":
+        return Deployment("sqlite", tmp_home, {})
+    shared = {"database_url": request.getfixturevalue("postgres_url"),
+              "chroma_url": request.getfixturevalue("chroma_server"),
+              "collection_prefix": f"t{abs(hash(str(tmp_home))) % 10**9}"}
+    return Deployment("postgres", tmp_home, shared)
