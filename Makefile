@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run test check browser serve clean bench
+.PHONY: install run test check browser postgres serve clean bench
 
 install: $(STAMP)
 
@@ -32,7 +32,13 @@ serve: install
 browser:
 	@command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
-test: install browser
+# Debian's Postgres server binaries for the several-hosts tests (each test session starts a throwaway cluster
+# of its own, as the `postgres` user when run as root; the package's own cluster is not used).
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null)
+
+test: install browser postgres
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The fast lane for your own loop (under 5 minutes on 2 cores once .venv exists): lint, then the tests that
