@@ -68,8 +68,8 @@ class Catalogue:
             yield conn
 
     @contextmanager
-    def reading(self) -> Iterator[Connection]:
-        with self.db.reading() as conn:
+    def reading(self, snapshot: bool = True) -> Iterator[Connection]:
+        with self.db.reading(snapshot) as conn:
             yield conn
 
     # --- reads -------------------------------------------------------------------------------
@@ -80,7 +80,7 @@ class Catalogue:
         return ArticleRecord(Article(aid, meta, body), status, n, added, collection)
 
     def get(self, article_id: str) -> ArticleRecord | None:
-        with self.reading() as db:
+        with self.reading(snapshot=False) as db:
             row = db.execute(text(f"SELECT {_COLS} FROM articles WHERE article_id = :a"), {"a": article_id}).first()
         return self._record(row) if row else None
 
@@ -88,40 +88,47 @@ class Catalogue:
         # A prefix of hex digits only: no LIKE wildcards can sneak in.
         if not prefix or any(c not in "0123456789abcdef" for c in prefix):
             return []
-        with self.reading() as db:
+        with self.reading(snapshot=False) as db:
             rows = db.execute(text("SELECT article_id FROM articles WHERE article_id LIKE :p LIMIT 3"),
                               {"p": prefix + "%"}).all()
         return [r[0] for r in rows]
 
     def complete_by_url(self, url: str) -> list[str]:
-        with self.reading() as db:
+        with self.reading(snapshot=False) as db:
             rows = db.execute(text("SELECT article_id FROM articles WHERE url = :u AND status = 'complete'"),
                               {"u": url}).all()
         return [r[0] for r in rows]
 
     def records(self, status: str | None = "complete") -> list[ArticleRecord]:
         where = "WHERE status = :s" if status else ""
-        with self.reading() as db:
+        with self.reading(snapshot=False) as db:
             rows = db.execute(text(f"SELECT {_COLS} FROM articles {where} ORDER BY added_at, article_id"),
                               {"s": status} if status else {}).all()
         return [self._record(r) for r in rows]
 
     def status_of(self) -> dict[str, str]:
-        with self.reading() as db:
+        with self.reading(snapshot=False) as db:
             return {r[0]: r[1] for r in db.execute(text("SELECT article_id, status FROM articles"))}
 
+    def counts(self) -> tuple[int, int]:
+        """(complete articles, their chunks)."""
+        with self.reading(snapshot=False) as db:
+            row = db.execute(text("SELECT count(*), coalesce(sum(n_chunks), 0) FROM articles "
+                                  "WHERE status = 'complete'")).one()
+        return int(row[0]), int(row[1])
+
     def complete_ids(self) -> set[str]:
-        with self.reading() as db:
+        with self.reading(snapshot=False) as db:
             return {r[0] for r in db.execute(text("SELECT article_id FROM articles WHERE status = 'complete'"))}
 
     def chunk_ids(self, article_id: str) -> list[str]:
-        with self.reading() as db:
+        with self.reading(snapshot=False) as db:
             return [r[0] for r in db.execute(text("SELECT chunk_id FROM chunks WHERE article_id = :a ORDER BY ordinal"),
                                              {"a": article_id})]
 
     def all_chunk_ids(self) -> dict[str, str]:
         """chunk_id -> article_id for every chunk row, whatever its article's status."""
-        with self.reading() as db:
+        with self.reading(snapshot=False) as db:
             return {r[0]: r[1] for r in db.execute(text("SELECT chunk_id, article_id FROM chunks"))}
 
     @staticmethod
@@ -136,7 +143,7 @@ class Catalogue:
         A replica's keyword index holds these; `added_at` tells a removed and re-added article (same chunk ids,
         perhaps another title) from the one it held.
         """
-        with self.reading() as db:
+        with self.reading(snapshot=False) as db:
             rows = db.execute(text("SELECT c.chunk_id, a.added_at FROM chunks c JOIN articles a "
                                    "ON a.article_id = c.article_id WHERE a.status = 'complete' "
                                    "ORDER BY a.added_at, c.article_id, c.ordinal")).all()
@@ -144,7 +151,7 @@ class Catalogue:
 
     def complete_chunks(self) -> list[tuple[Chunk, ArticleMeta]]:
         """Every chunk of every complete article, text cut from the article (for the keyword index)."""
-        with self.reading() as db:
+        with self.reading(snapshot=False) as db:
             rows = db.execute(text(_CHUNK_ROWS + " WHERE a.status = 'complete'"
                                    " ORDER BY a.added_at, c.article_id, c.ordinal")).all()
         return [self._chunk(r) for r in rows]
@@ -153,7 +160,7 @@ class Catalogue:
         """Chunks (text cut from their article) and their article's metadata, for complete articles only."""
         out: dict[str, tuple[Chunk, ArticleMeta]] = {}
         ids = list(dict.fromkeys(chunk_ids))
-        with self.reading() as db:
+        with self.reading(snapshot=len(ids) > _BATCH) as db:
             for i in range(0, len(ids), _BATCH):
                 rows = db.execute(self._by_chunk_ids, {"ids": ids[i:i + _BATCH]}).all()
                 out.update((r[0], self._chunk(r)) for r in rows)
@@ -167,7 +174,7 @@ class Catalogue:
         """
         out: dict[str, tuple[str, str]] = {}
         ids = list(dict.fromkeys(article_ids))
-        with self.reading() as db:
+        with self.reading(snapshot=len(ids) > _BATCH) as db:
             for i in range(0, len(ids), _BATCH):
                 rows = db.execute(self._outlets_by_ids, {"ids": ids[i:i + _BATCH]}).all()
                 out.update((aid, (outlet or "", (published or "")[:10])) for aid, outlet, published in rows)
@@ -175,7 +182,7 @@ class Catalogue:
 
     def outlets(self) -> list[str]:
         """Distinct outlets of complete articles, sorted."""
-        with self.reading() as db:
+        with self.reading(snapshot=False) as db:
             rows = db.execute(text("SELECT DISTINCT outlet FROM articles WHERE status = 'complete' "
                                    "AND outlet IS NOT NULL AND outlet != ''")).all()
         return sorted(r[0] for r in rows)
@@ -200,7 +207,10 @@ class Catalogue:
 
     def version(self) -> str:
         """The catalogue's identity and generation: what a keyword index build is stamped with."""
-        return f"{self.identity()}:{self.generation()}"
+        return self.version_at(self.generation())
+
+    def version_at(self, generation: int) -> str:
+        return f"{self.identity()}:{generation}"
 
     def store_version(self) -> str:
         """Changes around every write to the vector store, so other processes know to reload it."""
@@ -211,7 +221,7 @@ class Catalogue:
             _increment(db, "store_version")
 
     def get_state(self, key: str) -> str | None:
-        with self.reading() as db:
+        with self.reading(snapshot=False) as db:
             row = db.execute(text("SELECT value FROM state WHERE key = :k"), {"k": key}).first()
         return str(row[0]) if row else None
 

@@ -96,16 +96,20 @@ class NewsIndex:
         return "\n".join([*head, chunk.text])
 
     # --- reads ---------------------------------------------------------------------------------
-    def complete_ids(self) -> set[str]:
-        """Ids of the searchable articles, re-read only when the catalogue changed."""
-        gen = self.catalogue.generation()
+    def complete_ids(self, generation: int | None = None) -> set[str]:
+        """Ids of the searchable articles, re-read only when the catalogue changed.
+
+        A caller that read `catalogue.generation()` for the whole question passes it (one read, not one per
+        call: with Postgres each is a round trip).
+        """
+        gen = self.catalogue.generation() if generation is None else generation
         if gen != self._complete_cache[0]:
             self._complete_cache = (gen, self.catalogue.complete_ids())
         return self._complete_cache[1]
 
-    def outlets(self) -> list[str]:
+    def outlets(self, generation: int | None = None) -> list[str]:
         """Distinct outlets of searchable articles, re-read only when the catalogue changed."""
-        gen = self.catalogue.generation()
+        gen = self.catalogue.generation() if generation is None else generation
         if gen != self._outlets_cache[0]:
             self._outlets_cache = (gen, self.catalogue.outlets())
         return self._outlets_cache[1]
@@ -128,16 +132,17 @@ class NewsIndex:
     def articles(self) -> list[ArticleRecord]:
         return self.catalogue.records("complete")
 
-    def search_keywords(self, query: str, k: int) -> list[tuple[str, float]]:
+    def search_keywords(self, query: str, k: int, generation: int | None = None) -> list[tuple[str, float]]:
         """BM25 over the complete chunks: (chunk_id, score), best first.
 
         When the catalogue has moved since this home's keyword index was built (another replica or process
         wrote), the index is brought up to date first, so this question already searches the new articles.
         If another thread or process of this home is doing that already, the question does not wait: it
         searches the previous build, and retrieval still drops every chunk the catalogue no longer shows as
-        complete.
+        complete. `generation` as for `complete_ids`.
         """
-        if self.keyword.stored_stamp() != self.catalogue.version():
+        version = self.catalogue.version() if generation is None else self.catalogue.version_at(generation)
+        if self.keyword.stored_stamp() != version:
             self.refresh_keyword(wait=False)
         return self.keyword.search(query, k)
 

@@ -122,24 +122,27 @@ class HybridRetriever:
         self.index = index
         self.settings = settings
 
-    def focus(self, question: str, as_of: date | None = None) -> Focus:
+    def focus(self, question: str, as_of: date | None = None, generation: int | None = None) -> Focus:
         """Named outlets and days (hybrid mode with a boost), and the recent window unless the question
-        names a time of its own; `as_of` is the question's "today" (default: the real today)."""
+        names a time of its own; `as_of` is the question's "today" (default: the real today); `generation`
+        the catalogue's, when the caller read it already."""
         s = self.settings
         if s.mode != "hybrid":
             return Focus()
         named = s.metadata_boost > 0
         recent = (recent_window(as_of or date.today(), s.recency_days)
                   if s.recency_boost > 0 and s.recency_days > 0 and not names_a_time(question) else None)
-        return Focus(tuple(outlets_named(question, self.index.outlets())) if named else (),
+        return Focus(tuple(outlets_named(question, self.index.outlets(generation))) if named else (),
                      frozenset(dates_named(question)) if named else frozenset(), recent)
 
     def retrieve(self, question: str, k: int | None = None, as_of: date | None = None) -> Retrieval:
         """The k best chunks of complete articles, and the best dense similarity (for the relevance gate)."""
         s = self.settings
         k = k or s.k
-        focus = self.focus(question, as_of)
-        complete = self.index.complete_ids()
+        # The catalogue's generation, read once for the whole question (each read is a round trip to Postgres).
+        generation = self.index.catalogue.generation()
+        focus = self.focus(question, as_of, generation)
+        complete = self.index.complete_ids(generation)
         # One dense query and one BM25 search per question: deeper lists when the question names an outlet or
         # a date (their best matches must be candidates); the first fetch_k of each are the ordinary lists.
         depth = s.fetch_k * 5 if focus.named else s.fetch_k
@@ -148,7 +151,7 @@ class HybridRetriever:
         # Chunks of pending/removed articles are never shown. The gate reads the first fetch_k only.
         dense = [(h.chunk_id, h.similarity) for h in stored if h.article_id in complete]
         best = max((h.similarity for h in stored[: s.fetch_k] if h.article_id in complete), default=0.0)
-        keyword = self.index.search_keywords(question, depth) if s.mode != "dense" else []
+        keyword = self.index.search_keywords(question, depth, generation) if s.mode != "dense" else []
         similarity = dict(dense)
         if s.mode == "dense":
             ranked = dense[: s.fetch_k]

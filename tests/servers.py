@@ -66,18 +66,24 @@ class PostgresServer:
     """A throwaway Postgres cluster on 127.0.0.1 and a free port; stop() and start() again keep its data.
 
     Postgres refuses to run as root: as root the cluster belongs to the `postgres` user and its commands run
-    through `runuser`, in a folder of its own under the system temp dir (pytest's are private to root).
-    Durability is off (fsync, full_page_writes): the tests kill clients, never the server machine, so it
-    would only cost time here. `remove()` stops it and deletes the folder.
+    through `runuser`, in a folder of its own under the system temp dir (pytest's are private to root), or in
+    `root` if given (which the `postgres` user must be able to reach; an existing cluster there is reused).
+    Tests run it without durability (fsync off: they kill clients, never the machine, so it would only cost
+    time); `durable=True` keeps fsync on, with commits not waiting for it (as SQLite's WAL with
+    synchronous=NORMAL), for benchmarks. `remove()` stops it and deletes the folder.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, root: Path | None = None, durable: bool = False) -> None:
         bindir = postgres_bindir()
         if bindir is None:
             raise FileNotFoundError("Postgres server binaries (initdb, pg_ctl) not found; `make postgres` installs "
                                     "Debian's postgresql package")
         self.bindir = bindir
-        self.root = Path(tempfile.mkdtemp(prefix="newsdesk-pg-"))
+        self.durable = durable
+        if root is None:
+            root = Path(tempfile.mkdtemp(prefix="newsdesk-pg-"))
+        root.mkdir(parents=True, exist_ok=True)
+        self.root = root
         self.data = self.root / "data"
         self.log = self.root / "postgres.log"
         self.port = free_port()
@@ -85,8 +91,9 @@ class PostgresServer:
         self._as_root = os.geteuid() == 0
         if self._as_root:
             shutil.chown(self.root, "postgres")
-        self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync",
-                  "--locale=C.UTF-8")
+        if not (self.data / "PG_VERSION").exists():
+            self._run("initdb", "-D", str(self.data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync",
+                      "--locale=C.UTF-8")
 
     def _run(self, tool: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[bytes]:
         cmd = [str(self.bindir / tool), *args]
@@ -95,9 +102,9 @@ class PostgresServer:
         return subprocess.run(cmd, check=check, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=120)
 
     def start(self) -> PostgresServer:
-        options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} -c fsync=off "
-                   "-c full_page_writes=off -c synchronous_commit=off -c max_connections=300 "
-                   "-c shared_buffers=64MB")
+        durability = "" if self.durable else "-c fsync=off -c full_page_writes=off "
+        options = (f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} {durability}"
+                   "-c synchronous_commit=off -c max_connections=300 -c shared_buffers=128MB")
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "-t", "60", "start")
         return self
 
