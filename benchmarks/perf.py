@@ -293,8 +293,10 @@ def bench_latency(target: Target | None, n_queries: int, label: str, question_se
             "questions": question_set, "queries": len(queries), "retrieve_p50_ms": round(_pct(total, 50), 1),
             "retrieve_p95_ms": round(_pct(total, 95), 1), "embed_query_p50_ms": round(_pct(embed, 50), 1),
             "search_p50_ms": round(_pct(search, 50), 1), "search_p95_ms": round(_pct(search, 95), 1),
-            "rerank": "n/a: no packaged cross-encoder (shared/DESIGN.md)", "peak_rss_mb": _peak_rss_mb(),
-            "rss_mb": _rss_mb(os.getpid())["rss_mb"], "mode": target.mode, "open_and_warm_s": round(ready_s, 1)}
+            "rerank": "n/a: no packaged cross-encoder (shared/DESIGN.md)",
+            # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec, so a child started by `perf scale`
+            # would report its parent's peak.
+            **_rss_mb(os.getpid()), "mode": target.mode, "open_and_warm_s": round(ready_s, 1)}
 
 
 def _rss_mb(pid: int) -> dict[str, float]:

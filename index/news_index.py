@@ -1,6 +1,6 @@
 """The index facade: catalogue + Chroma + keyword index kept consistent by one writer at a time.
 
-Where each part lives (the mode combinations, docs/RELIABILITY.md):
+Where each part lives (the allowed mode combinations; why: docs/DECISIONS.md, "Several hosts"):
 
 | catalogue (`NEWSDESK_DATABASE_URL`) | vectors (`NEWSDESK_INDEX__CHROMA_URL`) | write lock | hosts |
 | --- | --- | --- | --- |
