@@ -33,11 +33,19 @@ def series(rows: list[dict[str, Any]]) -> dict[str, dict[str, list[tuple[int, fl
         for p in ("50", "95"):
             out["latency"][f"{mode} p{p}"].append(
                 (size, statistics.median(r.get(f"search_p{p}_ms", r[f"retrieve_p{p}_ms"]) for r in runs)))
-        out["memory"][f"{mode}: querying process"].append((size, statistics.median(r["peak_rss_mb"] for r in runs)))
+        # Resident memory at the end of the run (its peak too, from 100k on; the first 10k runs read a wrong peak).
+        out["memory"][f"{mode}: querying process"].append((size, statistics.median(r["rss_mb"] for r in runs)))
         servers = [r["chroma_server"]["rss_mb"] for r in runs if "chroma_server" in r]
         if servers:
             out["memory"]["chroma server (RSS)"].append((size, statistics.median(servers)))
     return out
+
+
+def _nice(value: float) -> float:
+    """A round axis top at or above `value`, in 4 equal ticks of 1, 2, 2.5, 4, 5 or 8 times a power of ten."""
+    step = max(value, 1e-9) / 4
+    power = 10 ** math.floor(math.log10(step))
+    return float(4 * power * next(m for m in (1, 2, 2.5, 4, 5, 8, 10) if m * power >= step))
 
 
 def _color(label: str) -> str:
@@ -54,7 +62,7 @@ def panel(x0: float, y0: float, title: str, unit: str, lines: dict[str, list[tup
     sizes = sorted({s for s, _ in points})
     lo, hi = math.log10(min(sizes)), math.log10(max(sizes))
     hi = hi if hi > lo else lo + 1
-    top = max(v for _, v in points) * 1.15 or 1.0
+    top = _nice(max(v for _, v in points) * 1.1)
 
     def px(size: float) -> float:
         return x0 + (math.log10(size) - lo) / (hi - lo) * PANEL_W
