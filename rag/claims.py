@@ -91,7 +91,7 @@ def _prose(hit: Hit) -> list[tuple[int, int, str]]:
     return [(s, e, c.text[s - c.start:e - c.start]) for s, e in prose_spans(c)]
 
 
-def _overlap(claim_words: set[str], claim_values: list[Value], sentence: str) -> float:
+def _overlap(claim_words: set[str], claim_values: Sequence[Value], sentence: str) -> float:
     words = set(tokenize(sentence))
     found = [v for v in claim_values if any(matches(v, p) for p in extract_values(sentence))]
     return len(claim_words & words) / (len(claim_words) or 1) + len(found)
