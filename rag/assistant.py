@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 import time
@@ -14,12 +15,14 @@ from index.news_index import NewsIndex
 from index.sources import Source, sources_from_paths
 from index.types import IngestReport
 from rag.answer import Draft, assemble_answer
+from rag.conflicts import find_disagreement
 from rag.extractive import ExtractiveLLM
 from rag.llm import LLM, make_llm
 from rag.reading import Reader
+from rag.rerank import CrossEncoder
 from rag.retrieve import HybridRetriever, Retrieval
-from rag.settings import Settings
-from rag.types import Answer, Hit, Prompt, Timings, Turn
+from rag.settings import AnswerSettings, Settings
+from rag.types import Answer, DatedValue, Hit, Prompt, Reading, Timings, Turn
 
 _FOLLOW_UP = re.compile(r"\b(it|its|they|them|their|he|him|his|she|her|this|that|these|those|there|then|the same)\b",
                         re.I)
@@ -47,8 +50,8 @@ class AnswerStream:
     """
 
     def __init__(self, question: str, standalone: str, retrieval: Retrieval, refused_by_gate: bool,
-                 reader: Reader, llm: Callable[[], LLM], backend: str, instructions: str = "",
-                 retrieve_ms: int = 0) -> None:
+                 reader: Reader, llm: Callable[[], LLM], backend: str, checks: AnswerSettings,
+                 max_sources: int, instructions: str = "", retrieve_ms: int = 0) -> None:
         self.question = question
         self.standalone = standalone
         self.retrieval = retrieval
@@ -56,13 +59,21 @@ class AnswerStream:
         self.instructions = instructions.strip()  # for the LLM only: never searched, never in Answer.question
         self._reader = reader
         self._llm = llm
+        self._checks = checks
+        self._max_sources = max_sources
         self._retrieve_ms = retrieve_ms
         self._draft = Draft(backend)
+        self._readings: tuple[Reading, ...] | None = None
+        self._differ: tuple[DatedValue, ...] = ()
+        self._newest_first = True
         self._read_ms = 0
         self._done = False
 
     @property
     def hits(self) -> tuple[Hit, ...]:
+        """The numbered sources: what the model read once it has, else what retrieval found."""
+        if self._readings is not None:
+            return tuple(r.hit for r in self._readings)
         return self.retrieval.hits
 
     def tokens(self) -> Iterator[str]:
@@ -73,9 +84,14 @@ class AnswerStream:
         try:
             if not self.refused_by_gate:
                 t0 = time.perf_counter()
-                readings = self._reader.read(self.standalone, self.hits)
+                hits = self.retrieval.hits
+                weighed = self._reader.weigh(self.standalone, hits)
+                self._differ = find_disagreement(self.standalone, weighed, hits, self._newest_first)
+                must = [w for w in weighed for d in self._differ
+                        if hits[w.hit].chunk.chunk_id == d.hit.chunk.chunk_id and w.start <= d.start < w.end]
+                self._readings = self._reader.read(self.standalone, hits, self._max_sources, weighed, must)
                 self._read_ms = round((time.perf_counter() - t0) * 1000)
-                prompt = Prompt(self.question, readings, self.instructions, self.standalone)
+                prompt = Prompt(self.question, self._readings, self.instructions, self.standalone)
                 yield from self._draft.write(self._llm(), prompt, ExtractiveLLM())
         finally:
             self._done = True
@@ -83,8 +99,28 @@ class AnswerStream:
     def answer(self) -> Answer:
         for _ in self.tokens():  # finish writing if the caller did not stream
             pass
-        timings = Timings(retrieve=self._retrieve_ms, rerank=self._read_ms, generate=round(self._draft.seconds * 1000))
-        return assemble_answer(self.question, self.standalone, self.hits, self._draft, timings)
+        t0 = time.perf_counter()
+        answer = assemble_answer(self.question, self.standalone, self.hits, self._draft, None,
+                                 self._reader.scorer.score, self._checks.claim_relevance, self._differ)
+        check_ms = round((time.perf_counter() - t0) * 1000)
+        # "rerank" is the cross-encoder's share: choosing the sentences read, then checking the claims.
+        timings = Timings(retrieve=self._retrieve_ms, rerank=self._read_ms + check_ms,
+                          generate=round(self._draft.seconds * 1000))
+        return dataclasses.replace(answer, timings_ms=timings)
+
+
+class _LazyCrossEncoder:
+    """The packaged cross-encoder, loaded when the first answer needs it (not to add articles or list them)."""
+
+    def __init__(self) -> None:
+        self._model: CrossEncoder | None = None
+        self._lock = threading.Lock()
+
+    def score(self, query: str, texts: Sequence[str]) -> list[float]:
+        with self._lock:
+            if self._model is None:
+                self._model = CrossEncoder()
+        return self._model.score(query, texts)
 
 
 class Assistant:
@@ -102,7 +138,7 @@ class Assistant:
         self.settings = settings
         self.index = index
         self.retriever = retriever or HybridRetriever(index, settings.retrieval)
-        self.reader = Reader(index.embedder, settings.retrieval.compress_sentences)
+        self.reader = Reader(_LazyCrossEncoder(), settings.answer)
         self._llm = llm
         self._llm_lock = threading.Lock()
 
@@ -133,12 +169,14 @@ class Assistant:
         question = question.strip()
         standalone = standalone_question(question, history)
         t0 = time.perf_counter()
-        retrieval = self.retriever.retrieve(standalone, k, as_of)
+        k = k or self.settings.retrieval.k
+        # More passages than the model is shown: the cross-encoder picks the k that bear on the question.
+        retrieval = self.retriever.retrieve(standalone, max(k, self.settings.answer.read_from), as_of)
         retrieve_ms = round((time.perf_counter() - t0) * 1000)
         refused = not retrieval.hits or retrieval.best_similarity < self.settings.retrieval.min_relevance
         backend = self._llm.name if self._llm is not None else self.settings.llm.backend
         return AnswerStream(question, standalone, retrieval, refused, self.reader, lambda: self.llm, backend,
-                            instructions, retrieve_ms)
+                            self.settings.answer, k, instructions, retrieve_ms)
 
     def ask(self, question: str, history: Sequence[Turn] = (), k: int | None = None,
             as_of: date | None = None, instructions: str = "") -> Answer:

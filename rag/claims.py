@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from index.keyword import tokenize
-from rag.prose import prose_spans
+from rag.prose import in_context, prose_spans
 from rag.types import Hit
 from rag.values import Value, extract_values, matches, supports
 
@@ -132,7 +132,8 @@ def check_claim(claim: str, cited: Sequence[tuple[int, Hit]], relevance: Relevan
         if not evidence:
             return ClaimCheck(False, "no cited passage bears on it", ())
         return ClaimCheck(True, "", evidence)
-    scores = relevance(claim, [t for _, (_, _, t) in best])
+    titles = dict((n, hit.meta.title) for n, hit in cited)
+    scores = relevance(claim, [in_context(titles[n], t) for n, (_, _, t) in best])
     judged = sorted((Evidence(n, s, e, t, float(score)) for (n, (s, e, t)), score in zip(best, scores)),
                     key=lambda ev: -(ev.relevance or 0.0))
     backing = tuple(ev for ev in judged if (ev.relevance or 0.0) >= min_relevance)

@@ -29,6 +29,7 @@ class Reading:
     hit: Hit
     spans: tuple[tuple[int, int], ...]
     text: str
+    relevance: tuple[float, ...] = ()  # the cross-encoder's score of each span against the question, if judged
 
     @classmethod
     def whole(cls, n: int, hit: Hit) -> Reading:
@@ -36,10 +37,16 @@ class Reading:
         return cls(n, hit, ((hit.chunk.start, hit.chunk.end),), hit.chunk.text)
 
     @classmethod
-    def of_spans(cls, n: int, hit: Hit, spans: tuple[tuple[int, int], ...]) -> Reading:
+    def of_spans(cls, n: int, hit: Hit, spans: tuple[tuple[int, int], ...],
+                 relevance: tuple[float, ...] = ()) -> Reading:
         """Some sentences of the chunk, given as absolute article offsets inside it."""
         c = hit.chunk
-        return cls(n, hit, spans, " … ".join(c.text[s - c.start:e - c.start] for s, e in spans))
+        return cls(n, hit, spans, " … ".join(c.text[s - c.start:e - c.start] for s, e in spans), relevance)
+
+    def sentences(self) -> list[tuple[int, int, str]]:
+        """(start, end, text) of each span read."""
+        c = self.hit.chunk
+        return [(s, e, c.text[s - c.start:e - c.start]) for s, e in self.spans]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +80,25 @@ class Citation:
 
 
 @dataclass(frozen=True, slots=True)
+class DatedValue:
+    """One figure a source gives where sources differ (rag/conflicts.py): where it says it, and when."""
+
+    value: str  # as written: "3-3.5%"
+    kind: str  # "percent" | "money" | "number"
+    norm: str  # comparison key (rag/values.py)
+    hit: Hit  # the passage (article, outlet, date)
+    start: int  # the clause that states it: absolute offsets in the article text
+    end: int
+    quote: str  # == article.text[start:end]
+
+    def to_dict(self, n: int | None) -> dict[str, Any]:
+        m = self.hit.meta
+        return {"value": self.value, "kind": self.kind, "n": n, "article_id": self.hit.chunk.article_id,
+                "chunk_id": self.hit.chunk.chunk_id, "title": m.title, "outlet": m.outlet or None,
+                "published": m.published, "start": self.start, "end": self.end, "quote": self.quote}
+
+
+@dataclass(frozen=True, slots=True)
 class Timings:
     """Milliseconds spent in each stage of one answer."""
 
@@ -97,6 +123,11 @@ class Answer:
     timings_ms: Timings = Timings()
     hits: tuple[Hit, ...] = ()  # the numbered sources the answer was written from
     notice: str | None = None  # e.g. "LLM server unreachable; extractive answer shown"
+    sources_differ: tuple[DatedValue, ...] = ()  # the dated figures, when the sources disagree (timeline order)
+
+    def source_number(self, chunk_id: str) -> int | None:
+        """The [n] of a passage among the answer's sources."""
+        return next((n for n, h in enumerate(self.hits, start=1) if h.chunk.chunk_id == chunk_id), None)
 
     def to_dict(self) -> dict[str, Any]:
         """The Answer contract of shared/DESIGN.md (`ask --json`, HTTP, eval); `notice` is an extension."""
@@ -107,6 +138,7 @@ class Answer:
             "dropped_markers": list(self.dropped_markers),
             "unsupported_sentences": list(self.unsupported_sentences),
             "timings_ms": self.timings_ms.to_dict(),
+            "sources_differ": [d.to_dict(self.source_number(d.hit.chunk.chunk_id)) for d in self.sources_differ],
         }
         if self.notice:
             out["notice"] = self.notice
