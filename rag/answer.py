@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from index.errors import BackendUnavailable
 from rag.citations import looks_like_refusal, verify_citations
 from rag.claims import Relevance
+from rag.conflicts import timeline_text
 from rag.llm import LLM
 from rag.prompts import REFUSAL_TEXT, UNSUPPORTED_TEXT
-from rag.conflicts import timeline_text
 from rag.types import Answer, Citation, DatedValue, Hit, Prompt, Reading, Timings
 
 
@@ -51,7 +51,8 @@ class Draft:
 
 def assemble_answer(question: str, standalone: str, hits: Sequence[Hit], draft: Draft,
                     timings: Timings | None = None, relevance: Relevance | None = None,
-                    min_relevance: float = 0.0, differ: Sequence[DatedValue] = ()) -> Answer:
+                    min_relevance: float = 0.0, differ: Sequence[DatedValue] = (),
+                    refusal: str = REFUSAL_TEXT) -> Answer:
     """The verified Answer from what was written (`draft`), or a refusal that still carries the nearest passages.
 
     Every sentence is checked against the passages it cites (rag/citations.py, rag/claims.py): the ones the
@@ -70,7 +71,7 @@ def assemble_answer(question: str, standalone: str, hits: Sequence[Hit], draft: 
                 backend=draft.backend, notice=draft.notice)
     text = draft.text
     if not text:
-        return Answer(text=REFUSAL_TEXT, refused=True, **base)  # type: ignore[arg-type]
+        return Answer(text=refusal, refused=True, **base)  # type: ignore[arg-type]
     verified = verify_citations(text, hits, relevance, min_relevance)
     number = {h.chunk.chunk_id: n for n, h in enumerate(hits, start=1)}
     differ = [d for d in differ if d.hit.chunk.chunk_id in number]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from index.types import ArticleMeta, Chunk
@@ -99,6 +100,47 @@ class DatedValue:
 
 
 @dataclass(frozen=True, slots=True)
+class Filters:
+    """Hard limits a reader sets (`ask --since/--until/--outlet`): no passage outside them is read or cited.
+
+    Dates are publication days, inclusive; an undated article is outside any date filter.
+    """
+
+    since: date | None = None
+    until: date | None = None
+    outlets: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.since or self.until or self.outlets)
+
+    def admits(self, outlet: str, day: str) -> bool:
+        """Whether an article of this outlet, published on this ISO day ('' unknown), is inside."""
+        if self.outlets and outlet not in self.outlets:
+            return False
+        if self.since or self.until:
+            return bool(day) and (not self.since or day >= self.since.isoformat()) and (
+                not self.until or day <= self.until.isoformat())
+        return True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"since": self.since.isoformat() if self.since else None,
+                "until": self.until.isoformat() if self.until else None, "outlets": list(self.outlets)}
+
+
+@dataclass(frozen=True, slots=True)
+class TimeRange:
+    """The time a question names ("in 2020", "last week"), as applied to the evidence (rag/scope.py)."""
+
+    since: date | None
+    until: date | None
+    phrase: str  # the words of the question, e.g. "in 2020"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"since": self.since.isoformat() if self.since else None,
+                "until": self.until.isoformat() if self.until else None, "phrase": self.phrase}
+
+
+@dataclass(frozen=True, slots=True)
 class Timings:
     """Milliseconds spent in each stage of one answer."""
 
@@ -124,6 +166,8 @@ class Answer:
     hits: tuple[Hit, ...] = ()  # the numbered sources the answer was written from
     notice: str | None = None  # e.g. "LLM server unreachable; extractive answer shown"
     sources_differ: tuple[DatedValue, ...] = ()  # the dated figures, when the sources disagree (timeline order)
+    time_range: TimeRange | None = None  # the time the (standalone) question names, as applied
+    filters: Filters = Filters()  # the reader's hard filters, as applied
 
     def source_number(self, chunk_id: str) -> int | None:
         """The [n] of a passage among the answer's sources."""
@@ -139,6 +183,8 @@ class Answer:
             "unsupported_sentences": list(self.unsupported_sentences),
             "timings_ms": self.timings_ms.to_dict(),
             "sources_differ": [d.to_dict(self.source_number(d.hit.chunk.chunk_id)) for d in self.sources_differ],
+            "time_range": self.time_range.to_dict() if self.time_range else None,
+            "filters": self.filters.to_dict() if self.filters else None,
         }
         if self.notice:
             out["notice"] = self.notice
