@@ -3,9 +3,9 @@
 The embedded 1.5B model ignores "say which source and date says what", so the answer does not depend on it:
 1. The cross-encoder has weighed the retrieved passages' sentences against the question (rag/reading.py). Of
    each article, the best `per_article` sentences that give a figure and reach `min_relevance` are looked at.
-2. Their figures are read (rag/values.py): percentages and amounts always; plain numbers only when the question
-   asks for a count or an amount ("how many", "how much", "death toll"…), since "within the next two years" or
-   "30 allies" would otherwise be taken for an answer.
+2. Their figures are read (rag/values.py): percentages and amounts of money always; plain numbers only when the
+   question asks for a count ("how many", "death toll"…), since "within the next two years" or "30 allies" would
+   otherwise be taken for an answer.
 3. If two articles give different sets of figures of one kind, the sources differ: every figure is listed with
    the clause that states it (hedges kept: "possibly around 3-3.5%"), its outlet and its date, newest first for
    a question about now, oldest first for a question about a past time.
@@ -21,10 +21,11 @@ from rag.reading import Weighed
 from rag.types import DatedValue, Hit
 from rag.values import extract_values
 
-_COUNTS = re.compile(r"\b(how (?:many|much|often|long|far|big|high|large)|number of|death toll|toll|count|"
-                     r"figure|amount|total|population|size|cost|price|score)\b", re.I)
+# Plain numbers are figures only for a question that asks for a count; amounts of money always count.
+_COUNTS = re.compile(r"\b(how many|number of|death toll|toll|count|population|how often|score)\b", re.I)
 _CLAUSE = re.compile(r"[;:]|,?\s+(?:but|while|whereas|although|though|however|yet)\s+")
-_MAX_QUOTE_WORDS = 18
+_MAX_QUOTE_WORDS = 24
+_LOOSE_END = re.compile(r"(?:\s+(?:as|after|before|the|a|an|of|to|and|or|on|in|at|by|for|with|that|which))+$", re.I)
 
 
 def _clause(sentence: str, start: int, end: int) -> tuple[int, int]:
@@ -43,9 +44,13 @@ def _clause(sentence: str, start: int, end: int) -> tuple[int, int]:
         if first > 0 and comma > 0 and len(sentence[comma:start].split()) > 5:  # words enough to say what it is
             cut_lo = comma + 2
         lo, hi = cut_lo, cut_hi
-    while hi > lo and sentence[hi - 1] in " ,;:.":
-        hi -= 1
-    return lo, hi
+    while True:  # no dangling "… as" or "… the" at the end of a cut quote
+        while hi > lo and sentence[hi - 1] in " ,;:.":
+            hi -= 1
+        m = _LOOSE_END.search(sentence, lo, hi)
+        if not m or m.end() != hi or m.start() <= end - 1:
+            return lo, hi
+        hi = m.start()
 
 
 def find_disagreement(question: str, weighed: Sequence[Weighed], hits: Sequence[Hit], newest_first: bool = True,
