@@ -18,6 +18,7 @@ from rag.answer import Draft, assemble_answer
 from rag.conflicts import find_disagreement
 from rag.extractive import ExtractiveLLM
 from rag.followup import Standalone, standalone
+from rag.gate import decide
 from rag.llm import LLM, make_llm
 from rag.prompts import REFUSAL_TEXT
 from rag.reading import Reader
@@ -184,7 +185,9 @@ class Assistant:
         retrieval = self.retriever.retrieve(st.searched, max(k, self.settings.answer.read_from), as_of, filters,
                                             st.time)
         retrieve_ms = round((time.perf_counter() - t0) * 1000)
-        refused = not retrieval.hits or retrieval.best_similarity < self.settings.retrieval.min_relevance
+        s = self.settings.retrieval
+        gate = decide(st.searched, retrieval.hits, retrieval.best_similarity, s.min_relevance, s.min_coverage)
+        refused = retrieval.nothing_in_scope or not gate.admitted
         backend = self._llm.name if self._llm is not None else self.settings.llm.backend
         # A question about a past time reads its timeline oldest first; about now (or no time), newest first.
         past = st.time is not None and st.time.until is not None and st.time.until < today - timedelta(days=31)

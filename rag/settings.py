@@ -32,7 +32,10 @@ class RetrievalSettings(BaseModel):
     time_grace_days: int = Field(31, ge=0, description="Days after the time a question names in which an article "
                                                       "still counts as reporting it.")
     min_relevance: float = Field(0.3, description="Refuse without calling the LLM when the best dense "
-                                                  "cosine similarity is below this.")
+                                                  "cosine similarity is below this (rag/gate.py).")
+    min_coverage: float = Field(0.0, ge=0, le=1, description="Refuse without calling the LLM when the passages "
+                                                             "hold less than this share of the question's "
+                                                             "distinctive words (rag/gate.py).")
 
 
 class AnswerSettings(BaseModel):

@@ -185,10 +185,20 @@ class Answer:
             "sources_differ": [d.to_dict(self.source_number(d.hit.chunk.chunk_id)) for d in self.sources_differ],
             "time_range": self.time_range.to_dict() if self.time_range else None,
             "filters": self.filters.to_dict() if self.filters else None,
+            # A refusal still shows where the reader might look.
+            "nearest_passages": [passage_dict(n, h) for n, h in enumerate(self.hits[:3], start=1)]
+            if self.refused else [],
         }
         if self.notice:
             out["notice"] = self.notice
         return out
+
+
+def passage_dict(n: int, hit: Hit) -> dict[str, Any]:
+    """A passage as the JSON shows it (a refusal's nearest passages)."""
+    m, c = hit.meta, hit.chunk
+    return {"n": n, "article_id": c.article_id, "chunk_id": c.chunk_id, "title": m.title, "outlet": m.outlet or None,
+            "url": m.url, "published": m.published, "start": c.start, "end": c.end, "quote": c.text}
 
 
 @dataclass(frozen=True, slots=True)

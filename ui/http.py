@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from index.errors import BackendUnavailable, ConfigError, IndexBusy, InputError, NewsdeskError, NotFound
 from rag.assistant import Assistant
 from rag.settings import Settings
+from rag.types import Filters
 
 app = FastAPI(title="Newsdesk", description="Cited answers from your news articles.")
 
@@ -32,6 +33,9 @@ class AskRequest(BaseModel):
     question: str = Field(min_length=1, max_length=4000)
     k: int | None = Field(None, gt=0, le=20)
     as_of: date | None = Field(None, description="Ask as of this day (YYYY-MM-DD): its week counts as recent.")
+    since: date | None = Field(None, description="Only articles published on or after this day (hard filter).")
+    until: date | None = Field(None, description="Only articles published on or before this day (hard filter).")
+    outlets: list[str] = Field(default_factory=list, max_length=50, description="Only articles of these outlets.")
 
 
 class ArticleIn(BaseModel):
@@ -49,8 +53,13 @@ def health() -> dict[str, Any]:
 
 @app.post("/ask")
 def ask(req: AskRequest) -> dict[str, Any]:
+    a = assistant()
     try:
-        return assistant().ask(req.question, k=req.k, as_of=req.as_of).to_dict()
+        filters = a.check_filters(Filters(req.since, req.until, tuple(req.outlets)))
+    except InputError as e:  # a filter that cannot be met is a bad request body, as a bad date is
+        raise HTTPException(status_code=422, detail=str(e)) from e
+    try:
+        return a.ask(req.question, k=req.k, as_of=req.as_of, filters=filters).to_dict()
     except NewsdeskError as e:
         raise _fail(e) from e
 

@@ -9,8 +9,8 @@ import streamlit as st
 from index.errors import NewsdeskError
 from rag.assistant import Assistant
 from rag.settings import Settings
-from rag.types import Answer, Turn
-from ui.render import answer_markdown, escape_markdown, highlighted_article_html, source_label
+from rag.types import Answer, Filters, Turn
+from ui.render import answer_markdown, differ_rows, escape_markdown, highlighted_article_html, scope_line, source_label
 
 st.set_page_config(page_title="Newsdesk", page_icon="🗞️", layout="wide")
 
@@ -20,36 +20,64 @@ def get_assistant() -> Assistant:
     return Assistant.from_settings(Settings())
 
 
+def _highlighted(article_id: str, start: int, end: int) -> None:
+    try:
+        article = get_assistant().article(article_id).article
+    except NewsdeskError:
+        st.caption("This article has since been removed from the index.")
+        return
+    # The article is escaped before it is wrapped: no HTML from an article is ever rendered.
+    st.markdown(highlighted_article_html(article.text, start, end), unsafe_allow_html=True)
+
+
 def render_answer(answer: Answer) -> None:
     if answer.notice:
         st.info(answer.notice)
+    if scope := scope_line(answer):
+        st.caption(escape_markdown(scope))
+    if answer.unsupported_sentences:
+        with st.expander(f"Removed {len(answer.unsupported_sentences)} sentence(s) the sources do not support"):
+            for s in answer.unsupported_sentences:
+                st.markdown(f"~~{escape_markdown(s)}~~")
     if answer.refused:
         st.warning(answer.text)
+        for n, hit in enumerate(answer.hits[:3], start=1):
+            m = hit.meta
+            label = f"Nearest passage [{n}] {m.title} — {m.outlet or ''} {m.published or ''}"
+            with st.expander(escape_markdown(label)):
+                _highlighted(hit.chunk.article_id, hit.chunk.start, hit.chunk.end)
         return
     st.markdown(answer_markdown(answer))
-    if answer.unsupported_sentences:
-        st.caption("⚠️ Not supported by the cited passages: " +
-                   " · ".join(escape_markdown(s) for s in answer.unsupported_sentences))
-    assistant = get_assistant()
+    if answer.sources_differ:
+        with st.container(border=True):
+            st.markdown("**Sources differ** — each figure with its date and source, " +
+                        ("oldest first" if _oldest_first(answer) else "newest first"))
+            for (when, value, quote, n), d in zip(differ_rows(answer), answer.sources_differ):
+                with st.expander(escape_markdown(f"{when}: {value} [{n}]")):
+                    st.markdown(f"> {escape_markdown(quote)}")
+                    _highlighted(d.hit.chunk.article_id, d.start, d.end)
     for c in answer.citations:
-        badge = "" if c.supported else " — ⚠️ does not support its sentence"
-        with st.expander(escape_markdown(source_label(c)) + badge):
+        with st.expander(escape_markdown(source_label(c))):
             st.markdown(f"> {escape_markdown(c.quote)}")
             if c.hit.meta.url:
                 st.markdown(f"[{escape_markdown(c.hit.meta.url)}]({c.hit.meta.url})")
-            try:
-                article = assistant.article(c.hit.chunk.article_id).article
-            except NewsdeskError:
-                st.caption("This article has since been removed from the index.")
-                continue
-            # The article is escaped before it is wrapped: no HTML from an article is ever rendered.
-            st.markdown(highlighted_article_html(article.text, c.start, c.end), unsafe_allow_html=True)
+            _highlighted(c.hit.chunk.article_id, c.start, c.end)
+
+
+def _oldest_first(answer: Answer) -> bool:
+    days = [d.hit.meta.published or "" for d in answer.sources_differ if d.hit.meta.published]
+    return len(days) > 1 and days[0] < days[-1]
 
 
 def sidebar(assistant: Assistant) -> None:
     with st.sidebar:
         st.date_input("Answer as of", value=date.today(), key="as_of",
                       help="Articles of the 7 days up to this day count as recent (\"this week\").")
+        st.header("Filters")
+        st.date_input("Published from", value=None, key="since", help="Only articles published on or after this day.")
+        st.date_input("Published until", value=None, key="until", help="Only articles published on or before it.")
+        st.multiselect("Outlets", options=assistant.index.outlets(), key="outlets",
+                       help="Only articles of these outlets (none chosen: all).")
         st.header("Articles")
         articles = assistant.articles()
         st.caption(f"{len(articles)} article(s) indexed")
@@ -88,6 +116,12 @@ def _show_report(report) -> None:  # type: ignore[no-untyped-def]
             st.error(o.reason)
 
 
+def _filters() -> Filters:
+    since, until = st.session_state.get("since"), st.session_state.get("until")
+    return Filters(since if isinstance(since, date) else None, until if isinstance(until, date) else None,
+                   tuple(st.session_state.get("outlets") or ()))
+
+
 def main() -> None:
     st.title("Newsdesk")
     st.caption("Answers from your articles only; every [n] opens the passage it came from.")
@@ -111,7 +145,8 @@ def main() -> None:
             slot = st.empty()
             try:
                 as_of = st.session_state.get("as_of")
-                stream = assistant.stream(question, history=turns,
+                filters = assistant.check_filters(_filters())
+                stream = assistant.stream(question, history=turns, filters=filters,
                                           as_of=as_of if isinstance(as_of, date) and as_of != date.today() else None)
                 with slot.container():
                     st.write_stream(stream.tokens())

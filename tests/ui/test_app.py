@@ -92,3 +92,32 @@ def test_answer_as_of_a_day_in_the_sidebar(app: AppTest) -> None:
         # The extractive answer opens with the best passage: that week's festival comes first.
         found = [name for name in ("Holi", "Diwali") if name in answer]
         assert found and min(found, key=answer.index) == festival, answer
+
+
+def test_sources_differ_box_filters_and_a_follow_up_with_a_new_year(app: AppTest) -> None:
+    from tests.rag.test_time_and_conflicts import TIMELINE
+
+    assert app.sidebar.multiselect(key="outlets").options  # the outlet picker lists the index's outlets
+    import streamlit as st
+
+    from index.news_index import NewsIndex
+    from index.sources import sources_from_paths
+    from rag.settings import Settings
+
+    NewsIndex(Settings().index).ingest(sources_from_paths([TIMELINE]))
+    st.cache_resource.clear()
+    app.run()
+    app.chat_input[0].set_value("What is the minimum wage in Valdoria?").run()
+    assert not app.exception
+    labels = [e.label for e in app.expander]
+    assert any("12.82 euros" in label and "2 Jan 2025" in label for label in labels), labels
+    assert any("9.82 euros" in label and "4 Jan 2022" in label for label in labels), labels
+    assert "Sources differ" in _all_markdown(app)
+    app.chat_input[0].set_value("and in 2022?").run()
+    captions = " ".join(c.value for c in app.caption)
+    assert "What is the minimum wage in Valdoria in 2022" in captions and "in 2022" in captions, captions
+    app.sidebar.multiselect(key="outlets").select("Ardent Daily").run()
+    app.chat_input[0].set_value("What is the minimum wage in Valdoria?").run()
+    last = app.chat_message[-1]
+    assert "12.82" in "\n".join(m.value for m in last.markdown) and "9.82" not in "\n".join(
+        m.value for m in last.markdown)

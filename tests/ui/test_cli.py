@@ -86,3 +86,33 @@ def test_ask_json_prints_no_progress_bar(seeded: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["citations"]
     assert out.stderr == "", out.stderr
+
+
+def test_ask_filters_and_their_errors(capsys: pytest.CaptureFixture[str], seeded: Path) -> None:
+    code, out, _ = run(capsys, "ask", "What is the NATO spending target?", "--since", "2025-01-01", "--json",
+                       "--backend", "extractive")
+    answer = json.loads(out)
+    assert code == 0 and {c["outlet"] for c in answer["citations"]} == {"The Washington Post"}
+    assert answer["filters"]["since"] == "2025-01-01"
+    code, _, err = run(capsys, "ask", "What is the NATO spending target?", "--outlet", "Reuters", "--backend",
+                       "extractive")
+    assert code == 2 and "Unknown outlet 'Reuters'" in err and "dpa" in err
+    code, _, err = run(capsys, "ask", "x", "--since", "2025-01-01", "--until", "2024-01-01")
+    assert code == 2 and "is after" in err
+    with pytest.raises(SystemExit) as e:  # argparse: not a day
+        main(["ask", "x", "--since", "next week"])
+    assert e.value.code == 2
+
+
+def test_chat_keeps_the_topic_and_exports(seeded: Path, tmp_path: Path) -> None:
+    """`newsdesk chat` in a real process: a follow-up with a new year, a filter, an export."""
+    script = ("What is the NATO spending target?\nand in 2020?\n/outlet Reuters\n/export "
+              f"{tmp_path / 'chat.md'}\n/quit\n")
+    out = subprocess.run([sys.executable, "-m", "ui.cli", "chat", "--backend", "extractive"], input=script,
+                         capture_output=True, text=True, cwd=REPO, timeout=180)
+    assert out.returncode == 0, out.stderr
+    assert "Searched as: What is the NATO spending target in 2020?" in out.stdout
+    assert "Unknown outlet 'Reuters'" in out.stdout
+    exported = (tmp_path / "chat.md").read_text()
+    assert "## What is the NATO spending target?" in exported and "## and in 2020?" in exported
+    assert "dpa" in exported and "> " in exported

@@ -55,3 +55,17 @@ def test_ask_as_of_picks_that_weeks_article(client: TestClient) -> None:
         assert festival in r.json()["citations"][0]["quote"]
     r = client.post("/ask", json={"question": QUESTION, "as_of": "last week"})
     assert r.status_code == 422 and "as_of" in r.text
+
+
+def test_ask_with_filters_and_bad_filters(client: TestClient) -> None:
+    r = client.post("/ask", json={"question": "What is the NATO spending target?", "since": "2025-01-01"})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["filters"] == {"since": "2025-01-01", "until": None, "outlets": []}
+    assert {c["outlet"] for c in body["citations"]} == {"The Washington Post"}
+    r = client.post("/ask", json={"question": "What is the NATO spending target?", "outlets": ["DPA"]})
+    assert r.status_code == 200 and {c["outlet"] for c in r.json()["citations"]} == {"dpa"}
+    for bad, words in (({"since": "2025-01-01", "until": "2024-01-01"}, "is after"),
+                       ({"outlets": ["Reuters"]}, "Unknown outlet"), ({"since": "soon"}, "since")):
+        r = client.post("/ask", json={"question": "What is the NATO spending target?", **bad})
+        assert r.status_code == 422 and words in r.text, (bad, r.text)
