@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from index.settings import IndexSettings
+from index.settings import FetchSettings, IndexSettings
 
 
 class RetrievalSettings(BaseModel):
@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     index: IndexSettings = IndexSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     llm: LLMSettings = LLMSettings()
+    fetch: FetchSettings = FetchSettings()
 
     @model_validator(mode="after")
     def _resolve(self) -> Settings:
