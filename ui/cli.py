@@ -7,7 +7,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -63,15 +63,18 @@ def _assistant(args: argparse.Namespace) -> Any:
     return Assistant.from_settings(_settings(args))
 
 
-def _progress_bar(desc: str) -> tuple[Callable[[int, int, str], None], Callable[[], None]]:
+def _progress_bar(desc: str, unit: str = "file") -> tuple[Callable[[int, int | None, str], None], Callable[[], None]]:
     from tqdm import tqdm
 
     bar: list[Any] = []
 
-    def update(done: int, total: int, label: str) -> None:
+    def update(done: int, total: int | None, label: str) -> None:
         if not bar:
-            bar.append(tqdm(total=total, desc=desc, unit="file", file=sys.stderr, dynamic_ncols=True,
+            # total None (a bulk export streamed row by row): the bar shows the count and the rate.
+            bar.append(tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True,
                             disable=None))
+        if bar[0].total != total and total is not None:
+            bar[0].total = total
         bar[0].n = done
         bar[0].set_postfix_str(Path(label).name[:40], refresh=True)
 
@@ -83,17 +86,26 @@ def _progress_bar(desc: str) -> tuple[Callable[[int, int, str], None], Callable[
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from index.bulk import BulkFields
     from index.news_index import NewsIndex
-    from index.sources import sources_from_paths
+    from index.sources import Source, expand_bulk, has_bulk, iter_entries
 
-    index = NewsIndex(_settings(args).index)
+    settings = _settings(args)
+    index = NewsIndex(settings.index)
     if args.if_empty and index.articles():
         print(f"{len(index.articles())} article(s) already indexed; nothing to do (--if-empty).")
         return 0
-    update, close = _progress_bar("Indexing")
+    # Files and URLs are listed first (cheap: nothing is read), so the bar knows its total; bulk exports are
+    # streamed row by row and the bar counts without a total.
+    entries = list(iter_entries(args.paths, settings.fetch))
+    fields = BulkFields(text=args.text_field, title=args.title_field, url=args.url_field,
+                        published=args.date_field, outlet=args.outlet_field, author=args.author_field)
+    sources: list[Source] | Iterator[Source] = entries
+    if has_bulk(entries):
+        sources = expand_bulk(entries, fields, settings.index.max_file_bytes)
+    update, close = _progress_bar("Indexing", unit="article")
     try:
-        report = index.ingest(sources_from_paths(args.paths), update,
-                              on_wait=lambda msg: print(msg, file=sys.stderr))
+        report = index.ingest(sources, update, on_wait=lambda msg: print(msg, file=sys.stderr))
     finally:
         close()
     if args.json:
@@ -207,9 +219,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="newsdesk", description="Cited answers from your news articles.")
     sub = p.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("ingest", help="Add article files or folders (.txt, .md, .html) to the index.")
-    s.add_argument("paths", nargs="+")
+    s = sub.add_parser("ingest", help="Add articles: files or folders (.txt .md .html .pdf), web pages by URL, and "
+                                      "bulk exports (.jsonl .csv .tsv, one article per row).")
+    s.add_argument("paths", nargs="+", metavar="PATH_OR_URL")
     s.add_argument("--json", action="store_true", help="Print the report as JSON.")
+    for role, default in (("text", "body/text/content/article"), ("title", "title/headline"), ("url", "url/link"),
+                          ("date", "published/date/published_at/pubDate"),
+                          ("outlet", "outlet/source/site/publisher"), ("author", "author/byline")):
+        s.add_argument(f"--{role}-field", default=None, metavar="NAME",
+                       help=f"Bulk exports: the key or column holding the {role} (default: the first of {default}).")
     s.add_argument("--if-empty", action="store_true", help="Do nothing if the index already has articles.")
     s.set_defaults(func=cmd_ingest)
 

@@ -53,16 +53,22 @@ def sidebar(assistant: Assistant) -> None:
         st.header("Articles")
         articles = assistant.articles()
         st.caption(f"{len(articles)} article(s) indexed")
-        uploads = st.file_uploader("Add files", type=["txt", "md", "html", "htm"], accept_multiple_files=True)
+        with st.form("by_url", clear_on_submit=True):
+            url = st.text_input("Add by URL", placeholder="https://…", key="add_url",
+                                help="A news page or PDF on the web; intranet hosts need NEWSDESK_FETCH__ALLOW_HOSTS.")
+            if st.form_submit_button("Fetch and add") and url.strip():
+                with st.spinner("Fetching…"):
+                    _show_report(assistant.add_url(url.strip()))
+        uploads = st.file_uploader("Add files", type=["txt", "md", "html", "htm", "pdf"], accept_multiple_files=True)
         if uploads and st.button("Add uploaded files"):
             for up in uploads:
                 _show_report(assistant.add_upload(up.name, up.getvalue()))
         with st.form("paste", clear_on_submit=False):
-            text = st.text_area("…or paste an article")
-            title = st.text_input("Title (optional)")
-            url = st.text_input("URL (optional)")
-            published = st.text_input("Date, YYYY-MM-DD (optional)")
-            outlet = st.text_input("Outlet (optional)")
+            text = st.text_area("…or paste an article", key="paste_text")
+            title = st.text_input("Title (optional)", key="paste_title")
+            url = st.text_input("URL (optional)", key="paste_url")
+            published = st.text_input("Date, YYYY-MM-DD (optional)", key="paste_published")
+            outlet = st.text_input("Outlet (optional)", key="paste_outlet")
             if st.form_submit_button("Add article"):
                 meta: dict[str, object] = {"title": title, "url": url, "published": published, "outlet": outlet}
                 try:

@@ -48,14 +48,14 @@ def test_off_corpus_question_is_refused(app: AppTest) -> None:
 def test_pasted_article_is_searchable_at_once_and_duplicate_says_so(app: AppTest) -> None:
     text = ("The city of Ghent opened a new bicycle bridge over the Leie river on Saturday, "
             "the mayor announced, calling it the longest of its kind in Belgium.")
-    app.text_area[0].set_value(text)
-    app.text_input[0].set_value("Ghent opens bicycle bridge")
+    app.text_area(key="paste_text").set_value(text)
+    app.text_input(key="paste_title").set_value("Ghent opens bicycle bridge")
     app.button[0 if len(app.button) == 1 else -1].click().run()
     assert not app.exception
     assert any("Added" in s.value for s in app.success), [s.value for s in app.success]
     app.chat_input[0].set_value("What did Ghent open over the Leie river?").run()
     assert "bicycle bridge" in _all_markdown(app)
-    app.text_area[0].set_value(text)
+    app.text_area(key="paste_text").set_value(text)
     app.button[-1].click().run()
     assert any("Already indexed" in i.value for i in app.info)
 
@@ -79,9 +79,9 @@ def test_answer_as_of_a_day_in_the_sidebar(app: AppTest) -> None:
     from tests.rag.test_retrieve import FESTIVALS, QUESTION
 
     for text, meta in FESTIVALS[:2]:
-        app.text_area[0].set_value(text)
-        app.text_input[0].set_value(str(meta["title"]))
-        app.text_input[2].set_value(str(meta["published"]))
+        app.text_area(key="paste_text").set_value(text)
+        app.text_input(key="paste_title").set_value(str(meta["title"]))
+        app.text_input(key="paste_published").set_value(str(meta["published"]))
         app.button[-1].click().run()
         assert not app.exception
     for day, festival in ((date(2022, 10, 27), "Diwali"), (date(2023, 3, 10), "Holi")):
