@@ -273,7 +273,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    # `ingest a.txt --text-field body b.jsonl URL`: argparse leaves paths after an option over; they are paths.
+    if extra and args.command == "ingest" and not any(e.startswith("-") for e in extra):
+        args.paths += extra
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return int(args.func(args))
     except (BackendUnavailable, UsageError) as e:

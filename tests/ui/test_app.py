@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -92,3 +93,20 @@ def test_answer_as_of_a_day_in_the_sidebar(app: AppTest) -> None:
         # The extractive answer opens with the best passage: that week's festival comes first.
         found = [name for name in ("Holi", "Diwali") if name in answer]
         assert found and min(found, key=answer.index) == festival, answer
+
+
+def _click(app: AppTest, label: str) -> None:
+    next(b for b in app.button if b.label == label).click().run()
+
+
+def test_add_by_url(news_site: Any, app: AppTest) -> None:
+    app.text_input(key="add_url").set_value(news_site.url("/news/harbour"))
+    _click(app, "Fetch and add")
+    assert not app.exception
+    assert any("Added: Harbour reopens after storm" in s.value for s in app.success), [s.value for s in app.success]
+    app.chat_input[0].set_value("When did the harbour in Kiel reopen?").run()
+    assert "Ferries to Oslo" in _all_markdown(app)
+    app.text_input(key="add_url").set_value("http://169.254.169.254/latest/meta-data/")
+    _click(app, "Fetch and add")
+    assert not app.exception
+    assert any("rule: no link-local addresses" in e.value for e in app.error), [e.value for e in app.error]

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,3 +87,30 @@ def test_ask_json_prints_no_progress_bar(seeded: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["citations"]
     assert out.stderr == "", out.stderr
+
+
+def test_ingest_mixes_urls_folders_and_bulk_exports(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                     news_site: Any) -> None:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "tram.txt").write_text("The council of Lübeck approved a new tram line on Wednesday evening.")
+    export = tmp_path / "export.jsonl"
+    export.write_text(json.dumps({"headline": "Ferry record", "fulltext": "Ferries between Kiel and Oslo carried "
+                                  "more cars than ever this spring, the operator said."}) + "\n{broken\n")
+    code, out, _ = run(capsys, "ingest", news_site.url("/news/harbour"), str(folder), str(export),
+                       "--text-field", "fulltext", news_site.url("/to-metadata"))
+    assert code == 1
+    assert "3 added, 0 unchanged, 0 replaced, 2 rejected" in out
+    assert f"{export}:2: is not valid JSON" in out
+    assert "rule: no link-local addresses" in out
+    code, out, _ = run(capsys, "list", "--json")
+    titles = {r["title"] for r in json.loads(out)}
+    assert {"Harbour reopens after storm", "Ferry record"} <= titles
+
+
+def test_ingest_url_without_the_allow_list_names_the_rule(capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch, news_site: Any) -> None:
+    monkeypatch.delenv("NEWSDESK_FETCH__ALLOW_HOSTS")
+    code, out, _ = run(capsys, "ingest", f"http://localhost:{news_site.port}/news/harbour")
+    assert code == 1 and "rule: no loopback addresses" in out
+    assert f"NEWSDESK_FETCH__ALLOW_HOSTS=localhost:{news_site.port}" in out
