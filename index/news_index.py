@@ -8,6 +8,7 @@ from datetime import date
 
 from index.catalogue import ArticleRecord, Catalogue
 from index.chunking import chunk_article
+from index.db import Database, sqlite_url
 from index.embedding import Embedder, load_embedder
 from index.errors import NotFound
 from index.ingest import Progress, ingest_sources
@@ -25,7 +26,7 @@ class NewsIndex:
     def __init__(self, settings: IndexSettings, embedder: Embedder | None = None, client: object | None = None) -> None:
         self.settings = settings
         settings.home.mkdir(parents=True, exist_ok=True)
-        self.catalogue = Catalogue(settings.catalogue_path)
+        self.catalogue = Catalogue(Database(settings.database_url or sqlite_url(settings.catalogue_path)))
         self.embedder: Embedder = embedder or load_embedder(settings.embedding_model, settings.embed_batch)
         self.store = ChunkStore(settings, client, version=self.catalogue.store_version)
         self.keyword = KeywordIndex(settings.keyword_dir)

@@ -27,6 +27,9 @@ class IndexSettings(BaseModel):
     collection_prefix: str = Field("articles", pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_-]{0,40}$",
                                    description="Collection name prefix: separate indexes sharing one Chroma server.")
     chroma_url: str | None = Field(None, description="Use a `chroma run` server at this URL instead of the local path.")
+    database_url: str | None = Field(None, description="The catalogue's database (NEWSDESK_DATABASE_URL): "
+                                                       "postgresql://user:password@host/db for several hosts; "
+                                                       "unset: SQLite in the home directory.")
     max_file_bytes: int = Field(20_000_000, gt=0, description="Larger input files are rejected.")
     lock_timeout_s: float = Field(120.0, ge=0, description="How long a writer waits for the index's write lock.")
     embed_batch: int = Field(64, gt=0, description="Chunks embedded per batch.")

@@ -52,6 +52,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEWSDESK_", env_nested_delimiter="__", extra="ignore")
 
     home: Path = Field(Path("~/.newsdesk"), description="Data directory (NEWSDESK_HOME).")
+    database_url: str | None = Field(None, description="The catalogue's database (NEWSDESK_DATABASE_URL): "
+                                                       "postgresql://… for several hosts; unset: SQLite under home.")
     index: IndexSettings = IndexSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
     llm: LLMSettings = LLMSettings()
@@ -61,7 +63,10 @@ class Settings(BaseSettings):
     def _resolve(self) -> Settings:
         home = self.home.expanduser().resolve()
         object.__setattr__(self, "home", home)
-        object.__setattr__(self, "index", self.index.model_copy(update={"home": home}))
+        index: dict[str, object] = {"home": home}
+        if self.database_url and not self.index.database_url:
+            index["database_url"] = self.database_url
+        object.__setattr__(self, "index", self.index.model_copy(update=index))
         updates: dict[str, object] = {}
         if self.llm.api_key is None and os.environ.get("OPENAI_API_KEY"):
             updates["api_key"] = SecretStr(os.environ["OPENAI_API_KEY"])
