@@ -233,9 +233,11 @@ def parse_pdf(data: bytes, meta: dict[str, object] | None = None, *, source: str
     return parse_text(pdf.text, fields, source=source)
 
 
-def parse_page(page: Page, meta: dict[str, object] | None = None, *, max_bytes: int = 20_000_000) -> Article:
+def parse_page(page: Page, meta: dict[str, object] | None = None, *, defaults: dict[str, object] | None = None,
+               max_bytes: int = 20_000_000) -> Article:
     """A fetched web page, PDF or text -> Article whose `url` is the page's canonical URL (when it is on the
-    same site) or else the URL after redirects: that URL is what a changed page replaces.
+    same site) or else the URL after redirects: that URL is what a changed page replaces. `meta` overrides what
+    the page says about itself; `defaults` only fill what it does not say.
 
     Raises:
         InputError: the page is a feed, or has no article text, or its metadata is bad.
@@ -244,14 +246,23 @@ def parse_page(page: Page, meta: dict[str, object] | None = None, *, max_bytes: 
     if page.kind in ("feed", "xml"):
         raise InputError(f"{source}: is a news feed (RSS/Atom), not an article; follow it with "
                          f"`newsdesk feeds add {source}`.")
-    fields: dict[str, object] = {}
+    given = {k: v for k, v in (defaults or {}).items() if v not in (None, "") and k != "url"}
     if page.kind == "pdf":
-        article = parse_pdf(page.data, meta, source=source, max_bytes=max_bytes)
-        return _with_url(article, (meta or {}).get("url") or page.final_url)
+        from index.pdf import read_pdf
+
+        pdf = read_pdf(page.data, source, max_chars=max_bytes)
+        fields: dict[str, object] = {**given, **{k: v for k, v in
+                                                 (("title", pdf.title), ("author", pdf.author),
+                                                  ("published", pdf.published)) if v}}
+        fields.update({k: v for k, v in (meta or {}).items() if v not in (None, "")})
+        fields["url"] = fields.get("url") or page.final_url
+        return parse_text(pdf.text, fields, source=source)
     text = _decode_page(page)
+    fields = {}
     if page.kind == "html":
         fields, text = _html_to_text(text)
     canonical = fields.pop("url", None)
+    fields = {**given, **fields}
     fields.update({k: v for k, v in (meta or {}).items() if v not in (None, "")})
     if not fields.get("url"):
         fields["url"] = canonical if canonical and _same_site(str(canonical), page.final_url) else page.final_url
@@ -274,12 +285,6 @@ def _same_site(url: str, other: str) -> bool:
         return (urlsplit(u).hostname or "").removeprefix("www.")
 
     return bool(_url_or_none(url)) and host(url) == host(other) != ""
-
-
-def _with_url(article: Article, url: object) -> Article:
-    from dataclasses import replace
-
-    return replace(article, meta=replace(article.meta, url=_url_or_none(url)))
 
 
 def read_sidecar(path: Path) -> dict[str, object]:

@@ -16,6 +16,7 @@ from index.types import Article
 
 if TYPE_CHECKING:
     from index.bulk import BulkFields  # bulk.py builds Sources, so it is imported where it is used
+    from index.fetch import Page
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,8 @@ class Source:
     meta: dict[str, object] | None = None
     url: str | None = None
     fetch: FetchSettings | None = None  # rules for fetching `url` (default: FetchSettings())
+    page: Page | None = None  # a page fetched already (feed items are fetched before the write lock is taken)
+    defaults: dict[str, object] | None = None  # metadata that the page's own only fills in (a feed's title, date)
     error: str | None = None  # why this input cannot be read (a bad bulk row): parse() rejects it with this
 
     def parse(self, max_bytes: int) -> Article:
@@ -41,11 +44,13 @@ class Source:
         """
         if self.error is not None:
             raise InputError(self.error)
+        if self.page is not None:
+            return parse_page(self.page, self.meta, defaults=self.defaults, max_bytes=max_bytes)
         if self.url is not None:
             from index.fetch import fetch_url  # http.client and ssl only when a URL is ingested
 
             page = fetch_url(self.url, self.fetch or FetchSettings())
-            return parse_page(page, self.meta, max_bytes=max_bytes)
+            return parse_page(page, self.meta, defaults=self.defaults, max_bytes=max_bytes)
         if self.path is not None:
             return parse_file(self.path, max_bytes=max_bytes)
         if self.data is not None:

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from index.catalogue import ArticleRecord
+from index.feed_store import FeedRecord
 from index.news_index import NewsIndex
 from index.sources import Source, iter_sources, url_source
 from index.types import IngestReport
@@ -165,6 +166,10 @@ class Assistant:
 
     def add_text(self, text: str, meta: dict[str, object] | None = None, label: str = "pasted text") -> IngestReport:
         return self.index.ingest([Source(label=label, text=text, meta=meta)])
+
+    def feeds(self) -> list[FeedRecord]:
+        """The feeds followed (`newsdesk feeds add`) with their last run."""
+        return self.index.feeds.feeds()
 
     def remove_article(self, article_id: str) -> ArticleRecord:
         return self.index.remove(article_id)

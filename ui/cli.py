@@ -120,6 +120,79 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return EXIT_INPUT if report.rejected else 0
 
 
+def cmd_feeds(args: argparse.Namespace) -> int:
+    from index.feeds import read_feed
+    from index.news_index import NewsIndex
+
+    settings = _settings(args)
+    store = NewsIndex(settings.index).feeds
+    if args.feeds_command == "add":
+        feed = read_feed(args.url, settings.fetch)  # a typo or a page that is no feed fails now, not at 3 a.m.
+        store.add(args.url, feed.title)
+        print(f"following {feed.title or args.url} ({len(feed.items)} items now; `newsdesk watch --once` "
+              "fetches the new ones)")
+    elif args.feeds_command == "remove":
+        record = store.remove(args.url)
+        print(f"stopped following {record.title or record.url} (its articles stay indexed)")
+    else:
+        records = store.feeds()
+        if args.json:
+            print(json.dumps([r.to_dict() for r in records], indent=2, ensure_ascii=False))
+            return 0
+        for r in records:
+            if r.last_run_at is None:
+                last = "never run"
+            elif r.last_error:
+                last = f"last run {_when(r.last_run_at)}: failed: {r.last_error}"
+            else:
+                last = (f"last run {_when(r.last_run_at)}: {r.last_added} added, {r.last_skipped} skipped, "
+                        f"{r.last_rejected} rejected")
+            print(f"{r.url}  {r.title or '-'}  ({last})")
+        print(f"{len(records)} feed(s)")
+    return 0
+
+
+def _when(timestamp: float) -> str:
+    from datetime import datetime
+
+    return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    import time
+
+    from index.feeds import run_feeds
+    from index.news_index import NewsIndex
+
+    settings = _settings(args)
+    index = NewsIndex(settings.index)
+    while True:
+        if not index.feeds.feeds():
+            print("No feeds followed; add one with `newsdesk feeds add URL`.")
+            return 0
+        runs = run_feeds(index, settings.fetch)
+        for run in runs:
+            print(run.summary(), flush=True)
+            for title in run.added:
+                print(f"  added     {title}")
+            for reason in run.rejected:
+                print(f"  rejected  {reason}")
+        if args.once:
+            return EXIT_INPUT if any(r.error or r.rejected for r in runs) else 0
+        print(f"next run in {args.every:g} min (Ctrl-C stops)", flush=True)
+        time.sleep(args.every * 60)
+
+
+def _minutes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of minutes above 0")
+    return value
+
+
 def _iso_day(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -230,6 +303,22 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"Bulk exports: the key or column holding the {role} (default: the first of {default}).")
     s.add_argument("--if-empty", action="store_true", help="Do nothing if the index already has articles.")
     s.set_defaults(func=cmd_ingest)
+
+    s = sub.add_parser("feeds", help="Follow RSS/Atom feeds (`newsdesk watch` ingests their new items).")
+    feeds = s.add_subparsers(dest="feeds_command", required=True)
+    f = feeds.add_parser("add", help="Follow a feed (it is read once now to check it).")
+    f.add_argument("url")
+    f = feeds.add_parser("list", help="The feeds followed and their last run.")
+    f.add_argument("--json", action="store_true")
+    f = feeds.add_parser("remove", help="Stop following a feed (its articles stay indexed).")
+    f.add_argument("url")
+    s.set_defaults(func=cmd_feeds)
+
+    s = sub.add_parser("watch", help="Poll the followed feeds and ingest new items, now and every few minutes.")
+    s.add_argument("--once", action="store_true", help="Poll once and exit (1 if a feed failed or an item was "
+                                                       "rejected): for cron.")
+    s.add_argument("--every", type=_minutes, default=30.0, metavar="MINUTES", help="Minutes between runs (30).")
+    s.set_defaults(func=cmd_watch)
 
     s = sub.add_parser("ask", help="Ask a question; the answer cites its passages.")
     s.add_argument("question")

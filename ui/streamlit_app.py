@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import streamlit as st
 
 from index.errors import NewsdeskError
+from index.feed_store import FeedRecord
 from rag.assistant import Assistant
 from rag.settings import Settings
 from rag.types import Answer, Turn
@@ -75,11 +76,27 @@ def sidebar(assistant: Assistant) -> None:
                     _show_report(assistant.add_text(text, meta))
                 except NewsdeskError as e:
                     st.error(str(e))
+        feeds = assistant.feeds()
+        with st.expander(f"Feeds ({len(feeds)})"):
+            if not feeds:
+                st.caption("No feeds followed. `newsdesk feeds add URL`, then `newsdesk watch`.")
+            for f in feeds:
+                st.markdown(f"**{escape_markdown(f.title or f.url)}**  \n{escape_markdown(f.url)}  \n"
+                            f"{escape_markdown(_last_run(f))}")
         with st.expander("Indexed articles"):
             for r in articles:
                 m = r.article.meta
                 st.markdown(f"- {escape_markdown(m.title)} · {escape_markdown(m.outlet or '')} "
                             f"{escape_markdown(m.published or '')}")
+
+
+def _last_run(feed: FeedRecord) -> str:
+    if feed.last_run_at is None:
+        return "not run yet"
+    when = datetime.fromtimestamp(feed.last_run_at).strftime("%Y-%m-%d %H:%M")
+    if feed.last_error:
+        return f"last run {when}: failed: {feed.last_error}"
+    return f"last run {when}: {feed.last_added} added, {feed.last_skipped} skipped, {feed.last_rejected} rejected"
 
 
 def _show_report(report) -> None:  # type: ignore[no-untyped-def]

@@ -110,3 +110,25 @@ def test_add_by_url(news_site: Any, app: AppTest) -> None:
     _click(app, "Fetch and add")
     assert not app.exception
     assert any("rule: no link-local addresses" in e.value for e in app.error), [e.value for e in app.error]
+
+
+def test_feeds_and_their_last_run_are_listed(news_site: Any, app: AppTest) -> None:
+    from index.feeds import run_feeds
+    from rag.settings import Settings
+    from tests.site import rss_feed
+
+    feed = news_site.add("/feed.rss", rss_feed(news_site, [{"title": "H", "link": news_site.url("/news/harbour")}]),
+                         "application/rss+xml")
+    from index.news_index import NewsIndex
+
+    settings = Settings()
+    index = NewsIndex(settings.index)
+    index.feeds.add(feed, "Kiel Daily")
+    app.run()
+    expander = next(e for e in app.expander if e.label.startswith("Feeds"))
+    assert expander.label == "Feeds (1)" and "not run yet" in "\n".join(m.value for m in expander.markdown)
+    run_feeds(index, settings.fetch)
+    app.run()
+    expander = next(e for e in app.expander if e.label.startswith("Feeds"))
+    text = "\n".join(m.value for m in expander.markdown)
+    assert "Kiel Daily" in text and "1 added, 0 skipped, 0 rejected" in text, text
