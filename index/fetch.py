@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
+import re
 import socket
 import ssl
 import threading
@@ -65,9 +66,19 @@ def resolve_host(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+def shown_url(url: str) -> str:
+    """A URL as messages show it: without a user name or password."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]).geturl()
+
+
 def is_url(text: str) -> bool:
-    """Whether a command-line argument names a web page rather than a path."""
-    return text.lower().startswith(("http://", "https://"))
+    """Whether a command-line argument is meant as a URL rather than a path: any `scheme://…`, and the
+    script schemes. Non-web ones then reach `fetch_url` and are refused by name, not as a missing file."""
+    return bool(re.match(r"[a-z][a-z0-9+.-]*://", text, re.I)) or text.lower().startswith(
+        ("javascript:", "data:", "vbscript:"))
 
 
 def fetch_url(url: str, settings: FetchSettings, resolve: Resolver = resolve_host) -> Page:
@@ -93,10 +104,11 @@ def fetch_url(url: str, settings: FetchSettings, resolve: Resolver = resolve_hos
             return location
         visited.append(current)
         if location in visited:
-            raise FetchRefused(f"{url}: refused: {current} redirects back to {location} (rule: no redirect loops; "
-                               "the site sends requests in a circle, so there is no page to read).", "redirect loop")
+            raise FetchRefused(f"{shown_url(url)}: refused: {shown_url(current)} redirects back to "
+                               f"{shown_url(location)} (rule: no redirect loops; the site sends requests in a circle, "
+                               "so there is no page to read).", "redirect loop")
         current = location
-    raise FetchRefused(f"{url}: refused: more than {settings.max_redirects} redirects (rule: at most "
+    raise FetchRefused(f"{shown_url(url)}: refused: more than {settings.max_redirects} redirects (rule: at most "
                        f"{settings.max_redirects} redirects; raise NEWSDESK_FETCH__MAX_REDIRECTS if the site needs "
                        "more).", "redirect limit")
 
@@ -141,13 +153,14 @@ class _Hop:
 
     # --- messages ----------------------------------------------------------------------------
     def _where(self) -> str:
-        return "" if self.url == self.original else f"redirect to {self.url}: "
+        return "" if self.url == self.original else f"redirect to {shown_url(self.url)}: "
 
     def refuse(self, what: str, rule: str, fix: str, key: str) -> FetchRefused:
-        return FetchRefused(f"{self.original}: refused: {self._where()}{what} (rule: {rule}; {fix}).", key)
+        return FetchRefused(f"{shown_url(self.original)}: refused: {self._where()}{what} (rule: {rule}; {fix}).",
+                            key)
 
     def fail(self, what: str) -> FetchFailed:
-        return FetchFailed(f"{self.original}: {self._where()}{what}")
+        return FetchFailed(f"{shown_url(self.original)}: {self._where()}{what}")
 
     def out_of_time(self) -> FetchRefused:
         return self.refuse(f"took longer than {self.settings.total_timeout_s:g} s", "total time limit per URL",
