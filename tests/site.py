@@ -248,5 +248,5 @@ def encrypted_pdf(user_password: str = "secret") -> bytes:
     pdf.set_font("Helvetica", size=11)
     pdf.add_page()
     pdf.multi_cell(0, 6, HARBOUR_V1)
-    pdf.set_encryption(owner_password="owner", user_password=user_password)
+    pdf.set_encryption(owner_password="owner", user_password=user_password or None)
     return bytes(pdf.output())

@@ -72,6 +72,11 @@ def test_password_protected_pdf_is_rejected() -> None:
         parse_bytes(encrypted_pdf(), "locked.pdf")
 
 
+def test_a_pdf_with_only_an_owner_password_opens() -> None:
+    # Printing/copying restrictions without a password to open: every viewer shows it, so do we.
+    assert parse_bytes(encrypted_pdf(user_password=""), "restricted.pdf").text == HARBOUR_V1
+
+
 def test_damaged_pdf_is_rejected() -> None:
     with pytest.raises(InputError, match="broken.pdf: is not a readable PDF"):
         parse_bytes(b"%PDF-1.7\n" + bytes(range(256)) * 10, "broken.pdf")
