@@ -218,9 +218,10 @@ def parse_bytes(data: bytes, name: str, meta: dict[str, object] | None = None, *
     return parse_text(text, meta, source=source or safe_name, is_html=is_html)
 
 
-def parse_pdf(data: bytes, meta: dict[str, object] | None = None, *, source: str,
-              max_bytes: int = 20_000_000) -> Article:
-    """A PDF -> Article; title, author and date from its metadata unless `meta` (a sidecar, a feed) says.
+def parse_pdf(data: bytes, meta: dict[str, object] | None = None, *, source: str, max_bytes: int = 20_000_000,
+              defaults: dict[str, object] | None = None) -> Article:
+    """A PDF -> Article; title, author and date from its metadata unless `meta` (a sidecar, an API call) says;
+    `defaults` (a feed's) fill only what the PDF does not say.
 
     Raises:
         InputError: damaged, password-protected or scanned (no text layer), or bad metadata.
@@ -228,9 +229,13 @@ def parse_pdf(data: bytes, meta: dict[str, object] | None = None, *, source: str
     from index.pdf import read_pdf
 
     pdf = read_pdf(data, source, max_chars=max_bytes)
-    fields: dict[str, object] = {"title": pdf.title, "author": pdf.author, "published": pdf.published}
-    fields.update({k: v for k, v in (meta or {}).items() if v not in (None, "")})
+    own: dict[str, object] = {"title": pdf.title, "author": pdf.author, "published": pdf.published}
+    fields = {**_present(defaults), **_present(own), **_present(meta)}
     return parse_text(pdf.text, fields, source=source)
+
+
+def _present(fields: dict[str, object] | None) -> dict[str, object]:
+    return {k: v for k, v in (fields or {}).items() if v not in (None, "")}
 
 
 def parse_page(page: Page, meta: dict[str, object] | None = None, *, defaults: dict[str, object] | None = None,
@@ -246,24 +251,16 @@ def parse_page(page: Page, meta: dict[str, object] | None = None, *, defaults: d
     if page.kind in ("feed", "xml"):
         raise InputError(f"{source}: is a news feed (RSS/Atom), not an article; follow it with "
                          f"`newsdesk feeds add {source}`.")
-    given = {k: v for k, v in (defaults or {}).items() if v not in (None, "") and k != "url"}
+    given = {k: v for k, v in _present(defaults).items() if k != "url"}
     if page.kind == "pdf":
-        from index.pdf import read_pdf
-
-        pdf = read_pdf(page.data, source, max_chars=max_bytes)
-        fields: dict[str, object] = {**given, **{k: v for k, v in
-                                                 (("title", pdf.title), ("author", pdf.author),
-                                                  ("published", pdf.published)) if v}}
-        fields.update({k: v for k, v in (meta or {}).items() if v not in (None, "")})
-        fields["url"] = fields.get("url") or page.final_url
-        return parse_text(pdf.text, fields, source=source)
+        return parse_pdf(page.data, {"url": page.final_url, **_present(meta)}, source=source, max_bytes=max_bytes,
+                         defaults=given)
     text = _decode_page(page)
-    fields = {}
+    fields: dict[str, object] = {}
     if page.kind == "html":
         fields, text = _html_to_text(text)
     canonical = fields.pop("url", None)
-    fields = {**given, **fields}
-    fields.update({k: v for k, v in (meta or {}).items() if v not in (None, "")})
+    fields = {**given, **fields, **_present(meta)}
     if not fields.get("url"):
         fields["url"] = canonical if canonical and _same_site(str(canonical), page.final_url) else page.final_url
     return parse_text(text, fields, source=source)

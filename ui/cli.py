@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from index.errors import BackendUnavailable, ConfigError, NewsdeskError
+from index.errors import BackendUnavailable, ConfigError, IndexBusy, NewsdeskError
 from rag.settings import Settings
 
 EXIT_INPUT, EXIT_BACKEND = 1, 2
@@ -170,7 +170,14 @@ def cmd_watch(args: argparse.Namespace) -> int:
         if not index.feeds.feeds():
             print("No feeds followed; add one with `newsdesk feeds add URL`.")
             return 0
-        runs = run_feeds(index, settings.fetch)
+        try:
+            runs = run_feeds(index, settings.fetch)
+        except (IndexBusy, BackendUnavailable) as e:
+            if args.once:
+                raise
+            # A long-running watcher outlives a busy index or a Chroma restart: say so, try again next time.
+            print(f"error: {e}", file=sys.stderr, flush=True)
+            runs = []
         for run in runs:
             print(run.summary(), flush=True)
             for title in run.added:
