@@ -22,7 +22,7 @@ from rag.assistant import Assistant
 from rag.extractive import ExtractiveLLM
 from rag.settings import Settings
 
-Progress = Callable[[int, int, str], None]  # (done, total, what)
+Progress = Callable[[int, int | None, str], None]  # (done, total if known, what)
 
 
 @dataclass

@@ -11,6 +11,7 @@ from index.chunking import chunk_article
 from index.db import Database, sqlite_url
 from index.embedding import Embedder, load_embedder
 from index.errors import NotFound
+from index.feed_store import FeedStore
 from index.ingest import Progress, ingest_sources
 from index.keyword import KeywordIndex
 from index.lock import write_lock
@@ -27,6 +28,7 @@ class NewsIndex:
         self.settings = settings
         settings.home.mkdir(parents=True, exist_ok=True)
         self.catalogue = Catalogue(Database(settings.database_url or sqlite_url(settings.catalogue_path)))
+        self.feeds = FeedStore(self.catalogue.db)
         self.embedder: Embedder = embedder or load_embedder(settings.embedding_model, settings.embed_batch)
         self.store = ChunkStore(settings, client, version=self.catalogue.store_version)
         self.keyword = KeywordIndex(settings.keyword_dir)

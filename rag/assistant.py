@@ -11,8 +11,9 @@ from pathlib import Path
 
 from index.catalogue import ArticleRecord
 from index.errors import InputError
+from index.feed_store import FeedRecord
 from index.news_index import NewsIndex
-from index.sources import Source, sources_from_paths
+from index.sources import Source, iter_sources, url_source
 from index.types import IngestReport
 from rag.answer import Draft, assemble_answer
 from rag.conflicts import find_disagreement
@@ -221,15 +222,26 @@ class Assistant:
         return dataclasses.replace(filters, outlets=tuple(known[o.lower()] for o in filters.outlets))
 
     # --- articles --------------------------------------------------------------------------------
-    def add_paths(self, paths: Sequence[str | Path], progress: Callable[[int, int, str], None] | None = None,
+    def add_paths(self, paths: Sequence[str | Path], progress: Callable[[int, int | None, str], None] | None = None,
                   on_wait: Callable[[str], None] | None = None) -> IngestReport:
-        return self.index.ingest(sources_from_paths(paths), progress, on_wait)
+        """Files, folders, URLs and bulk exports (JSON Lines / CSV rows), streamed."""
+        sources = iter_sources(paths, self.settings.fetch, max_row_bytes=self.settings.index.max_file_bytes)
+        return self.index.ingest(sources, progress, on_wait)
+
+    def add_url(self, url: str, meta: dict[str, object] | None = None) -> IngestReport:
+        """Fetch a web page (or PDF) under `settings.fetch`'s rules and index it; a refused or failed fetch is a
+        rejected outcome whose reason names the rule."""
+        return self.index.ingest([url_source(url, self.settings.fetch, meta)])
 
     def add_upload(self, name: str, data: bytes, meta: dict[str, object] | None = None) -> IngestReport:
         return self.index.ingest([Source(label=name, data=data, meta=meta)])
 
     def add_text(self, text: str, meta: dict[str, object] | None = None, label: str = "pasted text") -> IngestReport:
         return self.index.ingest([Source(label=label, text=text, meta=meta)])
+
+    def feeds(self) -> list[FeedRecord]:
+        """The feeds followed (`newsdesk feeds add`) with their last run."""
+        return self.index.feeds.feeds()
 
     def remove_article(self, article_id: str) -> ArticleRecord:
         return self.index.remove(article_id)

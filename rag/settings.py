@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from index.settings import IndexSettings
+from index.settings import FetchSettings, IndexSettings
 
 
 class RetrievalSettings(BaseModel):
@@ -83,6 +83,7 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = RetrievalSettings()
     answer: AnswerSettings = AnswerSettings()
     llm: LLMSettings = LLMSettings()
+    fetch: FetchSettings = FetchSettings()
 
     @model_validator(mode="after")
     def _resolve(self) -> Settings:

@@ -144,3 +144,15 @@ def streamlit_app(backend: str = "extractive") -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+@pytest.fixture
+def news_site(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The test news site (tests/site.py) on a free loopback port, allow-listed for this test through
+    NEWSDESK_FETCH__ALLOW_HOSTS=127.0.0.1:PORT (loopback is refused otherwise)."""
+    from tests.site import NewsSite
+
+    site = NewsSite()
+    monkeypatch.setenv("NEWSDESK_FETCH__ALLOW_HOSTS", site.host)
+    yield site
+    site.close()

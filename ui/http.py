@@ -7,7 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from fastapi import FastAPI, HTTPException
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from index.errors import BackendUnavailable, ConfigError, IndexBusy, InputError, NewsdeskError, NotFound
 from rag.assistant import Assistant
@@ -39,11 +39,17 @@ class AskRequest(BaseModel):
 
 
 class ArticleIn(BaseModel):
-    text: str = Field(min_length=1)
+    text: str | None = Field(None, min_length=1, description="The article; leave out to fetch `url` instead.")
     title: str | None = None
-    url: str | None = None
+    url: str | None = Field(None, description="With `text`: the article's URL. Alone: the page (or PDF) to fetch.")
     published: str | None = None
     outlet: str | None = None
+
+    @model_validator(mode="after")
+    def _text_or_url(self) -> ArticleIn:
+        if self.text is None and not self.url:
+            raise ValueError("give the article's `text`, or a `url` to fetch it from")
+        return self
 
 
 @app.get("/health")
@@ -73,7 +79,11 @@ def list_articles() -> list[dict[str, Any]]:
 def add_article(body: ArticleIn) -> dict[str, Any]:
     try:
         meta = body.model_dump(exclude={"text"}, exclude_none=True)
-        report = assistant().add_text(body.text, meta, label="api")
+        if body.text is None:
+            # Fetched under NEWSDESK_FETCH__* rules; a refusal is a rejected outcome (400, the rule in `detail`).
+            report = assistant().add_url(meta.pop("url"), meta)
+        else:
+            report = assistant().add_text(body.text, meta, label="api")
     except NewsdeskError as e:
         raise _fail(e) from e
     if report.rejected:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import streamlit as st
 
 from index.errors import NewsdeskError
+from index.feed_store import FeedRecord
 from rag.assistant import Assistant
 from rag.settings import Settings
 from rag.types import Answer, Filters, Turn
@@ -81,27 +82,49 @@ def sidebar(assistant: Assistant) -> None:
         st.header("Articles")
         articles = assistant.articles()
         st.caption(f"{len(articles)} article(s) indexed")
-        uploads = st.file_uploader("Add files", type=["txt", "md", "html", "htm"], accept_multiple_files=True)
+        with st.form("by_url", clear_on_submit=True):
+            url = st.text_input("Add by URL", placeholder="https://…", key="add_url",
+                                help="A news page or PDF on the web; intranet hosts need NEWSDESK_FETCH__ALLOW_HOSTS.")
+            if st.form_submit_button("Fetch and add") and url.strip():
+                with st.spinner("Fetching…"):
+                    _show_report(assistant.add_url(url.strip()))
+        uploads = st.file_uploader("Add files", type=["txt", "md", "html", "htm", "pdf"], accept_multiple_files=True)
         if uploads and st.button("Add uploaded files"):
             for up in uploads:
                 _show_report(assistant.add_upload(up.name, up.getvalue()))
         with st.form("paste", clear_on_submit=False):
-            text = st.text_area("…or paste an article")
-            title = st.text_input("Title (optional)")
-            url = st.text_input("URL (optional)")
-            published = st.text_input("Date, YYYY-MM-DD (optional)")
-            outlet = st.text_input("Outlet (optional)")
+            text = st.text_area("…or paste an article", key="paste_text")
+            title = st.text_input("Title (optional)", key="paste_title")
+            url = st.text_input("URL (optional)", key="paste_url")
+            published = st.text_input("Date, YYYY-MM-DD (optional)", key="paste_published")
+            outlet = st.text_input("Outlet (optional)", key="paste_outlet")
             if st.form_submit_button("Add article"):
                 meta: dict[str, object] = {"title": title, "url": url, "published": published, "outlet": outlet}
                 try:
                     _show_report(assistant.add_text(text, meta))
                 except NewsdeskError as e:
                     st.error(str(e))
+        feeds = assistant.feeds()
+        with st.expander(f"Feeds ({len(feeds)})"):
+            if not feeds:
+                st.caption("No feeds followed. `newsdesk feeds add URL`, then `newsdesk watch`.")
+            for f in feeds:
+                st.markdown(f"**{escape_markdown(f.title or f.url)}**  \n{escape_markdown(f.url)}  \n"
+                            f"{escape_markdown(_last_run(f))}")
         with st.expander("Indexed articles"):
             for r in articles:
                 m = r.article.meta
                 st.markdown(f"- {escape_markdown(m.title)} · {escape_markdown(m.outlet or '')} "
                             f"{escape_markdown(m.published or '')}")
+
+
+def _last_run(feed: FeedRecord) -> str:
+    if feed.last_run_at is None:
+        return "not run yet"
+    when = datetime.fromtimestamp(feed.last_run_at).strftime("%Y-%m-%d %H:%M")
+    if feed.last_error:
+        return f"last run {when}: failed: {feed.last_error}"
+    return f"last run {when}: {feed.last_added} added, {feed.last_skipped} skipped, {feed.last_rejected} rejected"
 
 
 def _show_report(report) -> None:  # type: ignore[no-untyped-def]

@@ -53,7 +53,8 @@ def _check(claim: str, hits: list[Hit], scorer: CrossEncoder, cited: tuple[int, 
 
 def test_a_proposal_stated_as_the_target_is_not_supported(hits: list[Hit], scorer: CrossEncoder) -> None:
     # Seed question: "around 3-3.5% of their GDP [1] [2]" was marked supported by word overlap.
-    ok, reason = _check("NATO allies have a defence spending target of around 3-3.5% of their GDP.", hits, scorer, (1, 2))
+    ok, reason = _check("NATO allies have a defence spending target of around 3-3.5% of their GDP.", hits, scorer,
+                        (1, 2))
     assert not ok and "3-3.5%" in reason and "proposal" in reason
     ok, _ = _check("Stoltenberg is urging allies to reach a new target of around 3-3.5% [1].", hits, scorer)
     assert ok  # said as the source says it

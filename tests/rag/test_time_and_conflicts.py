@@ -22,8 +22,8 @@ TIMELINE = Path(__file__).resolve().parents[1] / "data" / "timeline"
 TOPICS = [  # question, (older value, day, outlet), (newer value, day, outlet)
     ("What is the minimum wage in Valdoria?", ("9.82 euros", "4 Jan 2022", "Valdoria Courier"),
      ("12.82 euros", "2 Jan 2025", "Ardent Daily")),
-    ("What is the key interest rate of the Central Bank of Kestria?", ("4.5%", "14 Sep 2023", "Kestria Financial Times"),
-     ("3.25%", "12 Jun 2025", "Kestria Herald")),
+    ("What is the key interest rate of the Central Bank of Kestria?",
+     ("4.5%", "14 Sep 2023", "Kestria Financial Times"), ("3.25%", "12 Jun 2025", "Kestria Herald")),
     ("How much will the Lusk harbour bridge cost?", ("240 million euros", "20 May 2021", "Lusk Observer"),
      ("410 million euros", "8 Mar 2024", "Coastal Tribune")),
 ]
