@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from index.types import ArticleMeta, Chunk
+from index.types import ArticleMeta, Chunk, article_id_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +72,19 @@ class Citation:
                 "title": m.title, "outlet": m.outlet or None, "url": m.url, "published": m.published,
                 "start": self.start, "end": self.end, "quote": self.quote, "supported": self.supported}
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Citation:
+        """A citation as `to_dict` wrote it (a saved conversation): the passage comes back as its quote only."""
+        chunk_id = str(d.get("chunk_id") or "")
+        ordinal = chunk_id.rsplit(":", 1)[-1]
+        start, end, quote = int(d.get("start") or 0), int(d.get("end") or 0), str(d.get("quote") or "")
+        meta = ArticleMeta(title=str(d.get("title") or ""), outlet=str(d.get("outlet") or ""),
+                           published=d.get("published"), url=d.get("url"))
+        chunk = Chunk(chunk_id, str(d.get("article_id") or article_id_of(chunk_id)),
+                      int(ordinal) if ordinal.isdigit() else 0, start, end, quote)
+        return cls(int(d.get("n") or 0), Hit(chunk, meta, 0.0, "saved"), start, end, quote,
+                   bool(d.get("supported", True)))
+
 
 @dataclass(frozen=True, slots=True)
 class Timings:
@@ -82,6 +96,10 @@ class Timings:
 
     def to_dict(self) -> dict[str, int]:
         return {"retrieve": self.retrieve, "rerank": self.rerank, "generate": self.generate}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Timings:
+        return cls(**{k: int(v) for k, v in d.items() if k in ("retrieve", "rerank", "generate")})
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +129,21 @@ class Answer:
         if self.notice:
             out["notice"] = self.notice
         return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Answer:
+        """The Answer `to_dict` wrote (a saved conversation). Keys it does not know are ignored, so answers saved
+        by a newer version still load; add a line here for each field `to_dict` gains. `hits` (the sources the
+        answer was written from) are not in the contract, so they come back empty."""
+        return cls(question=str(d.get("question") or ""),
+                   standalone_question=str(d.get("standalone_question") or d.get("question") or ""),
+                   text=str(d.get("answer") or ""), refused=bool(d.get("refused", False)),
+                   backend=str(d.get("backend") or ""),
+                   citations=tuple(Citation.from_dict(c) for c in d.get("citations") or ()),
+                   dropped_markers=tuple(int(m) for m in d.get("dropped_markers") or ()),
+                   unsupported_sentences=tuple(str(s) for s in d.get("unsupported_sentences") or ()),
+                   timings_ms=Timings.from_dict(d.get("timings_ms") or {}),
+                   notice=str(d["notice"]) if d.get("notice") else None)
 
 
 @dataclass(frozen=True, slots=True)
