@@ -10,6 +10,8 @@ from index.errors import NewsdeskError
 from rag.assistant import Assistant
 from rag.settings import Settings
 from rag.types import Answer, Turn
+from ui.app_auth import admit_question, signed_in
+from ui.app_history import answer_download, save_turn, show_history, start_history
 from ui.render import answer_markdown, escape_markdown, highlighted_article_html, source_label
 
 st.set_page_config(page_title="Newsdesk", page_icon="🗞️", layout="wide")
@@ -46,29 +48,30 @@ def render_answer(answer: Answer) -> None:
             st.markdown(highlighted_article_html(article.text, c.start, c.end), unsafe_allow_html=True)
 
 
-def sidebar(assistant: Assistant) -> None:
+def sidebar(assistant: Assistant, can_edit: bool = True) -> None:
     with st.sidebar:
         st.date_input("Answer as of", value=date.today(), key="as_of",
                       help="Articles of the 7 days up to this day count as recent (\"this week\").")
         st.header("Articles")
         articles = assistant.articles()
         st.caption(f"{len(articles)} article(s) indexed")
-        uploads = st.file_uploader("Add files", type=["txt", "md", "html", "htm"], accept_multiple_files=True)
-        if uploads and st.button("Add uploaded files"):
-            for up in uploads:
-                _show_report(assistant.add_upload(up.name, up.getvalue()))
-        with st.form("paste", clear_on_submit=False):
-            text = st.text_area("…or paste an article")
-            title = st.text_input("Title (optional)")
-            url = st.text_input("URL (optional)")
-            published = st.text_input("Date, YYYY-MM-DD (optional)")
-            outlet = st.text_input("Outlet (optional)")
-            if st.form_submit_button("Add article"):
-                meta: dict[str, object] = {"title": title, "url": url, "published": published, "outlet": outlet}
-                try:
-                    _show_report(assistant.add_text(text, meta))
-                except NewsdeskError as e:
-                    st.error(str(e))
+        if can_edit:  # readers may ask, not change the index
+            uploads = st.file_uploader("Add files", type=["txt", "md", "html", "htm"], accept_multiple_files=True)
+            if uploads and st.button("Add uploaded files"):
+                for up in uploads:
+                    _show_report(assistant.add_upload(up.name, up.getvalue()))
+            with st.form("paste", clear_on_submit=False):
+                text = st.text_area("…or paste an article")
+                title = st.text_input("Title (optional)")
+                url = st.text_input("URL (optional)")
+                published = st.text_input("Date, YYYY-MM-DD (optional)")
+                outlet = st.text_input("Outlet (optional)")
+                if st.form_submit_button("Add article"):
+                    meta: dict[str, object] = {"title": title, "url": url, "published": published, "outlet": outlet}
+                    try:
+                        _show_report(assistant.add_text(text, meta))
+                    except NewsdeskError as e:
+                        st.error(str(e))
         with st.expander("Indexed articles"):
             for r in articles:
                 m = r.article.meta
@@ -91,21 +94,25 @@ def _show_report(report) -> None:  # type: ignore[no-untyped-def]
 def main() -> None:
     st.title("Newsdesk")
     st.caption("Answers from your articles only; every [n] opens the passage it came from.")
+    caller = signed_in()  # with tokens: the sign-in form until a valid one is given
+    history = start_history(caller)
     try:
         assistant = get_assistant()
     except NewsdeskError as e:
         st.error(str(e))
         st.stop()
     try:
-        sidebar(assistant)
+        sidebar(assistant, can_edit=caller.can("editor"))
     except NewsdeskError as e:
         st.error(str(e))
     turns: list[Turn] = st.session_state.setdefault("turns", [])
-    for turn in turns:
+    for i, turn in enumerate(turns):
         st.chat_message("user").text(turn.question)
         with st.chat_message("assistant"):
             render_answer(turn.answer)
+            answer_download(turn, i)
     if question := st.chat_input("Ask about the news"):
+        admit_question(caller, question)
         st.chat_message("user").text(question)
         with st.chat_message("assistant"):
             slot = st.empty()
@@ -121,7 +128,10 @@ def main() -> None:
                 st.stop()
             slot.empty()
             render_answer(answer)
+            answer_download(Turn(question, answer), len(turns))
         turns.append(Turn(question, answer))
+        save_turn(caller, turns[-1])
+    show_history(history, caller)
 
 
 main()
