@@ -58,7 +58,8 @@ def conversations() -> ConversationStore:
 
 
 @lru_cache(maxsize=4)
-def _limiter(per_minute: int) -> RateLimiter:
+def _limiter(index: IndexSettings, per_minute: int) -> RateLimiter:
+    """One limiter per catalogue (one in production; tests each have their own home) and rate."""
     return RateLimiter(per_minute, 60.0)
 
 
@@ -161,7 +162,7 @@ def check_question(question: str, s: Settings) -> None:
 def charge_answer(request: Request, caller: Caller, s: Settings) -> None:
     """Count one answer against the caller (its token, or its address with auth off); 429 when over the rate."""
     key = f"token:{caller.name}" if caller.authenticated else f"addr:{request.client.host if request.client else '?'}"
-    wait = _limiter(s.api.answers_per_minute).acquire(key)
+    wait = _limiter(s.index, s.api.answers_per_minute).acquire(key)
     if wait:
         raise HTTPException(status_code=429, headers={"Retry-After": str(wait)},
                             detail=f"Too many questions: at most {s.api.answers_per_minute} answers a minute per "

@@ -55,17 +55,18 @@ def sign_out() -> None:
 
 
 @st.cache_resource
-def _limiter(per_minute: int) -> RateLimiter:
+def _limiter(catalogue: str, per_minute: int) -> RateLimiter:
     return RateLimiter(per_minute, 60.0)
 
 
 def admit_question(caller: Caller, question: str) -> None:
     """Stop the run with a message when the question is too long or the caller asks too often."""
-    api = Settings().api
+    settings = Settings()
+    api = settings.api
     if len(question) > api.max_question_chars:
         st.error(f"The question has {len(question):,} characters; the limit is {api.max_question_chars:,}.")
         st.stop()
-    wait = _limiter(api.answers_per_minute).acquire(caller.name)
+    wait = _limiter(str(settings.index.catalogue_path), api.answers_per_minute).acquire(caller.name)
     if wait:
         st.warning(f"Too many questions: at most {api.answers_per_minute} a minute. Try again in {wait} s.")
         st.stop()
