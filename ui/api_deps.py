@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from functools import lru_cache
 from typing import Annotated, Any
 
@@ -240,7 +240,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _send_json(send: Callable[[Any], Awaitable[None]], status: int, body: dict[str, Any],
-                     headers: dict[str, str]) -> None:
+                     headers: Mapping[str, str]) -> None:
     raw = json.dumps(body).encode()
     head = [(b"content-type", b"application/json"), (b"content-length", str(len(raw)).encode())]
     head += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]

@@ -10,7 +10,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from index.errors import NewsdeskError
 from rag.accounts import Caller
-from rag.export import turns_markdown
+from rag.export import conversation_markdown, turns_markdown
 from rag.types import Turn
 from ui.app_auth import sign_out, stores
 
@@ -39,11 +39,12 @@ def show_history(panel: DeltaGenerator, caller: Caller) -> None:
             cols[0].caption(f"Signed in as **{caller.name}** ({caller.role})")
             cols[1].button("Sign out", on_click=sign_out, key="sign_out")
         st.header("Conversations")
-        st.button("➕ New conversation", on_click=_new, key="new_conversation", use_container_width=True)
+        st.button("New conversation", icon=":material/add:", on_click=_new, key="new_conversation",
+                  width="stretch")
         for conv in store.list(caller.name)[:100]:
             label = ("▶ " if conv.conversation_id == current else "") + (conv.title or "Untitled")
             st.button(label, key=f"open-{conv.conversation_id}", on_click=_load, args=(caller, conv.conversation_id),
-                      use_container_width=True, help=f"{conv.n_turns} question(s)")
+                      width="stretch", help=f"{conv.n_turns} question(s)")
         if current is None:
             return
         try:
@@ -53,19 +54,18 @@ def show_history(panel: DeltaGenerator, caller: Caller) -> None:
         with st.expander("This conversation", expanded=False):
             st.text_input("Title", value=conv.title, key=f"title-{conv.conversation_id}", max_chars=240)
             st.button("Rename", key="rename_conversation", on_click=_rename, args=(caller, conv.conversation_id))
-            from rag.export import conversation_markdown
-
-            st.download_button("⬇ Download as Markdown", data=conversation_markdown(conv), on_click="ignore",
+            st.download_button("Download as Markdown", icon=":material/download:", data=conversation_markdown(conv),
                                file_name=f"newsdesk-{conv.conversation_id}.md", mime="text/markdown",
-                               key="download_conversation")
-            st.button("🗑 Delete conversation", key="delete_conversation", on_click=_delete,
+                               key="download_conversation", on_click="ignore")
+            st.button("Delete conversation", icon=":material/delete:", key="delete_conversation", on_click=_delete,
                       args=(caller, conv.conversation_id))
 
 
 def answer_download(turn: Turn, i: int) -> None:
     """A download button for one answer: its question, text with [n], and sources, as Markdown."""
-    st.download_button("⬇ Markdown", data=turns_markdown([turn], turn.question), mime="text/markdown",
-                       file_name=f"newsdesk-answer-{i + 1}.md", key=f"download_answer_{i}", on_click="ignore",
+    st.download_button("Markdown", icon=":material/download:", data=turns_markdown([turn], turn.question),
+                       mime="text/markdown", file_name=f"newsdesk-answer-{i + 1}.md", key=f"download_answer_{i}",
+                       on_click="ignore",
                        help="Download this answer with its sources as Markdown")
 
 
