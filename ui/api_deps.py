@@ -257,7 +257,7 @@ def install(app: FastAPI) -> None:
 
 
 # --- logs without secrets ---------------------------------------------------------------------------
-_SECRET = re.compile(r"(nd_)[A-Za-z0-9_\-]{6,}|(Bearer\s+)\S+", re.I)
+_SECRET = re.compile(r"\b(nd_)[A-Za-z0-9_\-]{6,}|(Bearer\s+)\S+", re.I)
 
 
 class RedactSecrets(logging.Filter):

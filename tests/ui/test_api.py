@@ -206,3 +206,23 @@ def test_messages_history_becomes_turns_for_follow_ups() -> None:
     for bad in ([], [("assistant", "hi")], [("user", "q"), ("assistant", "a")], [("system", "x")]):
         with pytest.raises(InputError, match="last message must be the user's"):
             history_from_messages(bad)
+
+
+def test_log_records_never_carry_a_token() -> None:
+    import logging
+
+    from ui.api_deps import RedactSecrets
+
+    def shown(name: str, msg: str, *args: object) -> str:
+        record = logging.LogRecord(name, logging.INFO, __file__, 1, msg, args, None)
+        assert RedactSecrets().filter(record)
+        return record.getMessage()
+
+    token = "nd_" + "A1b2_-" * 7
+    access = shown("uvicorn.access", '%s - "%s %s HTTP/%s" %d', "10.0.0.1:5", "GET", f"/v1/models?api_key={token}",
+                   "1.1", 401)
+    assert access == '10.0.0.1:5 - "GET /v1/models?… HTTP/1.1" 401'
+    assert shown("newsdesk.api", "got %s from x", token) == "got nd_[redacted] from x"
+    assert shown("uvicorn.error", "header Authorization: Bearer %s", "sk-123") == \
+        "header Authorization: Bearer [redacted]"
+    assert shown("newsdesk.api", "send_message and_more stay") == "send_message and_more stay"
