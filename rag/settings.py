@@ -27,10 +27,32 @@ class RetrievalSettings(BaseModel):
                                                    "date (today unless --as-of) count as recent.")
     recency_boost: float = Field(0.1, ge=0, description="Added (on the 0..1 fused scale) to recent articles' chunks "
                                                        "when the question names no date or year; 0 turns it off.")
+    time_boost: float = Field(0.15, ge=0, description="Added (on the 0..1 fused scale) to articles published during "
+                                                     "the time a question names, or soon after; 0 turns it off.")
+    time_grace_days: int = Field(31, ge=0, description="Days after the time a question names in which an article "
+                                                      "still counts as reporting it.")
     min_relevance: float = Field(0.3, description="Refuse without calling the LLM when the best dense "
                                                   "cosine similarity is below this.")
-    compress_sentences: int = Field(12, ge=0, description="Sentences (in all) the LLM reads from the passages; "
-                                                         "0 gives it the whole passages.")
+
+
+class AnswerSettings(BaseModel):
+    """What the model reads and how its claims are checked (calibrated values: docs/BENCHMARKS.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    read_from: int = Field(8, gt=0, le=40, description="Retrieved passages whose sentences the cross-encoder "
+                                                       "weighs; the model is shown at most `retrieval.k` of them.")
+    read_candidates: int = Field(24, gt=0, description="Sentences the cross-encoder scores per question (the "
+                                                       "ones sharing most words with it): its cost grows with them.")
+    read_sentences: int = Field(6, ge=0, description="Sentences (in all) the model reads of the passages, the "
+                                                     "cross-encoder's best; 0 gives it whole passages.")
+    read_per_source: int = Field(2, gt=0, description="At most this many sentences of one passage.")
+    min_source_relevance: float = Field(-4.0, description="A passage whose best sentence scores below this "
+                                                          "(cross-encoder logit) is not shown to the model.")
+    time_bonus: float = Field(4.0, ge=0, description="Added to the cross-encoder score of sentences from articles "
+                                                     "published during the time a question names.")
+    claim_relevance: float = Field(0.0, description="Cross-encoder score a cited sentence must reach for an answer "
+                                                    "sentence to count as supported.")
 
 
 class LLMSettings(BaseModel):
@@ -74,6 +96,7 @@ class Settings(BaseSettings):
                                                        "postgresql://… for several hosts; unset: SQLite under home.")
     index: IndexSettings = IndexSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()
     llm: LLMSettings = LLMSettings()
     api: ApiSettings = ApiSettings()
 

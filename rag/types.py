@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 from index.types import ArticleMeta, Chunk, article_id_of
@@ -30,6 +31,7 @@ class Reading:
     hit: Hit
     spans: tuple[tuple[int, int], ...]
     text: str
+    relevance: tuple[float, ...] = ()  # the cross-encoder's score of each span against the question, if judged
 
     @classmethod
     def whole(cls, n: int, hit: Hit) -> Reading:
@@ -37,10 +39,16 @@ class Reading:
         return cls(n, hit, ((hit.chunk.start, hit.chunk.end),), hit.chunk.text)
 
     @classmethod
-    def of_spans(cls, n: int, hit: Hit, spans: tuple[tuple[int, int], ...]) -> Reading:
+    def of_spans(cls, n: int, hit: Hit, spans: tuple[tuple[int, int], ...],
+                 relevance: tuple[float, ...] = ()) -> Reading:
         """Some sentences of the chunk, given as absolute article offsets inside it."""
         c = hit.chunk
-        return cls(n, hit, spans, " … ".join(c.text[s - c.start:e - c.start] for s, e in spans))
+        return cls(n, hit, spans, " … ".join(c.text[s - c.start:e - c.start] for s, e in spans), relevance)
+
+    def sentences(self) -> list[tuple[int, int, str]]:
+        """(start, end, text) of each span read."""
+        c = self.hit.chunk
+        return [(s, e, c.text[s - c.start:e - c.start]) for s, e in self.spans]
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +95,66 @@ class Citation:
 
 
 @dataclass(frozen=True, slots=True)
+class DatedValue:
+    """One figure a source gives where sources differ (rag/conflicts.py): where it says it, and when."""
+
+    value: str  # as written: "3-3.5%"
+    kind: str  # "percent" | "money" | "number"
+    norm: str  # comparison key (rag/values.py)
+    hit: Hit  # the passage (article, outlet, date)
+    start: int  # the clause that states it: absolute offsets in the article text
+    end: int
+    quote: str  # == article.text[start:end]
+
+    def to_dict(self, n: int | None) -> dict[str, Any]:
+        m = self.hit.meta
+        return {"value": self.value, "kind": self.kind, "n": n, "article_id": self.hit.chunk.article_id,
+                "chunk_id": self.hit.chunk.chunk_id, "title": m.title, "outlet": m.outlet or None,
+                "published": m.published, "start": self.start, "end": self.end, "quote": self.quote}
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Hard limits a reader sets (`ask --since/--until/--outlet`): no passage outside them is read or cited.
+
+    Dates are publication days, inclusive; an undated article is outside any date filter.
+    """
+
+    since: date | None = None
+    until: date | None = None
+    outlets: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.since or self.until or self.outlets)
+
+    def admits(self, outlet: str, day: str) -> bool:
+        """Whether an article of this outlet, published on this ISO day ('' unknown), is inside."""
+        if self.outlets and outlet not in self.outlets:
+            return False
+        if self.since or self.until:
+            return bool(day) and (not self.since or day >= self.since.isoformat()) and (
+                not self.until or day <= self.until.isoformat())
+        return True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"since": self.since.isoformat() if self.since else None,
+                "until": self.until.isoformat() if self.until else None, "outlets": list(self.outlets)}
+
+
+@dataclass(frozen=True, slots=True)
+class TimeRange:
+    """The time a question names ("in 2020", "last week"), as applied to the evidence (rag/scope.py)."""
+
+    since: date | None
+    until: date | None
+    phrase: str  # the words of the question, e.g. "in 2020"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"since": self.since.isoformat() if self.since else None,
+                "until": self.until.isoformat() if self.until else None, "phrase": self.phrase}
+
+
+@dataclass(frozen=True, slots=True)
 class Timings:
     """Milliseconds spent in each stage of one answer."""
 
@@ -115,6 +183,13 @@ class Answer:
     timings_ms: Timings = Timings()
     hits: tuple[Hit, ...] = ()  # the numbered sources the answer was written from
     notice: str | None = None  # e.g. "LLM server unreachable; extractive answer shown"
+    sources_differ: tuple[DatedValue, ...] = ()  # the dated figures, when the sources disagree (timeline order)
+    time_range: TimeRange | None = None  # the time the (standalone) question names, as applied
+    filters: Filters = Filters()  # the reader's hard filters, as applied
+
+    def source_number(self, chunk_id: str) -> int | None:
+        """The [n] of a passage among the answer's sources."""
+        return next((n for n, h in enumerate(self.hits, start=1) if h.chunk.chunk_id == chunk_id), None)
 
     def to_dict(self) -> dict[str, Any]:
         """The Answer contract of shared/DESIGN.md (`ask --json`, HTTP, eval); `notice` is an extension."""
@@ -125,6 +200,9 @@ class Answer:
             "dropped_markers": list(self.dropped_markers),
             "unsupported_sentences": list(self.unsupported_sentences),
             "timings_ms": self.timings_ms.to_dict(),
+            "sources_differ": [d.to_dict(self.source_number(d.hit.chunk.chunk_id)) for d in self.sources_differ],
+            "time_range": self.time_range.to_dict() if self.time_range else None,
+            "filters": self.filters.to_dict() if self.filters else None,
         }
         if self.notice:
             out["notice"] = self.notice
