@@ -28,16 +28,21 @@ def escape(text: str) -> str:
         mark = m.group(2)
         return m.group(1) + (mark[:-1] + "\\" + mark[-1] if mark[0].isdigit() else "\\" + mark)
 
-    return _LINE_START.sub(line_start, _SPECIAL.sub(r"\\\1", text))
+    return _LINE_START.sub(line_start, _inline(text))
+
+
+def _inline(text: str) -> str:
+    """`escape` for a piece inside a line (a title, an outlet, a figure): "3.5%" cannot start a list there."""
+    return _SPECIAL.sub(r"\\\1", text)
 
 
 def source_line(c: Citation) -> str:
     """`[1] **Title** — dpa, 2020-11-24 — <https://…>`"""
     m = c.hit.meta
-    parts = [escape(p) for p in (m.outlet, m.published) if p]
+    parts = [_inline(p) for p in (m.outlet, m.published) if p]
     if m.url:
-        parts.append(f"<{m.url}>" if _URL.match(m.url) else escape(m.url))
-    line = f"[{c.n}] **{escape(_one_line(m.title) or 'Untitled')}**" + (" — " + ", ".join(parts) if parts else "")
+        parts.append(f"<{m.url}>" if _URL.match(m.url) else _inline(m.url))
+    line = f"[{c.n}] **{_inline(_one_line(m.title) or 'Untitled')}**" + (" — " + ", ".join(parts) if parts else "")
     return line + ("" if c.supported else " (⚠️ does not support the sentence citing it)")
 
 
@@ -59,6 +64,15 @@ def answer_markdown(answer: Answer) -> str:
         blocks.append(f"> **Note:** {escape(_one_line(answer.notice))}")
     if sources := sources_markdown(answer):
         blocks.append(sources)
+    if answer.sources_differ:
+        lines = ["**The sources differ:**", ""]
+        for v in answer.sources_differ:
+            m = v.hit.meta
+            n = answer.source_number(v.hit.chunk.chunk_id)
+            where = ", ".join(_inline(p) for p in (m.outlet, m.published) if p) or _inline(m.title or "a source")
+            lines.append(f"- **{_inline(v.value)}** — {where}" + (f" [{n}]" if n else "") +
+                         f": “{_inline(_one_line(v.quote))}”")
+        blocks.append("\n".join(lines))
     if answer.unsupported_sentences:
         blocks.append("**Not supported by the cited sources:**\n\n" +
                       "\n".join(f"- {escape(_one_line(s))}" for s in answer.unsupported_sentences))

@@ -29,8 +29,10 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from index.errors import InputError, NewsdeskError
-from rag.assistant import AnswerStream, standalone_question
+from rag.assistant import AnswerStream
 from rag.export import sources_markdown
+from rag.followup import standalone
+from rag.prompts import REFUSAL_TEXT
 from rag.types import Answer, Turn
 from ui.api_deps import Reader, assistant, charge_answer, check_question, conversations, fail, settings
 
@@ -76,13 +78,13 @@ def message_text(message: ChatMessage, index: int) -> str:
     return "\n".join(texts)
 
 
-def history_from_messages(messages: Sequence[tuple[str, str]]) -> tuple[str, list[Turn]]:
+def history_from_messages(messages: Sequence[tuple[str, str]], today: date) -> tuple[str, list[Turn]]:
     """(role, text) messages → the question (the last user message) and the turns before it.
 
     Each earlier user message is paired with the assistant reply after it (an empty one if none came); its
-    searched form is replayed with `standalone_question` over the turns before it, as the chat UI would have
-    searched it, so a follow-up ("and what about him?") is searched with its context. System, developer and
-    tool messages are ignored.
+    searched form is replayed with `rag.followup.standalone` over the turns before it, as the chat UI would have
+    searched it, so a follow-up ("and in 2020?", "who said that?") is searched with its context. A reply that
+    is Newsdesk's refusal counts as a refusal. System, developer and tool messages are ignored.
 
     Raises:
         InputError: the last user/assistant message is not the user's.
@@ -95,8 +97,10 @@ def history_from_messages(messages: Sequence[tuple[str, str]]) -> tuple[str, lis
 
     def close(reply: str) -> None:
         assert asked is not None
-        turns.append(Turn(asked, Answer(question=asked, standalone_question=standalone_question(asked, turns),
-                                        text=reply, refused=False, backend="client")))
+        st = standalone(asked, turns, today)
+        turns.append(Turn(asked, Answer(question=asked, standalone_question=st.searched, text=reply,
+                                        refused=reply.startswith(REFUSAL_TEXT), backend="client",
+                                        time_range=st.time)))
 
     for role, content in chat[:-1]:
         if role == "user":
@@ -136,7 +140,8 @@ def chat_completions(body: ChatRequest, request: Request, caller: Reader) -> Res
         raise HTTPException(status_code=422, detail=f"{len(body.messages)} messages; the limit is "
                                                     f"{s.api.max_messages} (NEWSDESK_API__MAX_MESSAGES).")
     try:
-        question, history = history_from_messages([(m.role, message_text(m, i)) for i, m in enumerate(body.messages)])
+        question, history = history_from_messages([(m.role, message_text(m, i)) for i, m in enumerate(body.messages)],
+                                                  body.as_of or date.today())
         check_question(question, s)
         if body.conversation_id is not None:
             conversations().get(body.conversation_id, owner=caller.name)  # 404 before any work

@@ -37,16 +37,34 @@ def store(tmp_path: Path) -> ConversationStore:
 
 
 def test_answer_round_trips_through_its_dict_and_ignores_unknown_keys() -> None:
-    answer = make_answer(notice="LLM server down", dropped_markers=(7,))
+    from datetime import date
+
+    from rag.types import DatedValue, Filters, TimeRange
+
+    first = make_answer()
+    other = Hit(Chunk("c" * 32 + ":0", "c" * 32, 0, 0, 40, "In 2025 allies agreed on 3.5% of GDP by 2035."),
+                ArticleMeta(title="NATO summit", outlet="AP", published="2025-06-25"), 0.5, "fused")
+    differ = (DatedValue("2%", "percent", "2", first.hits[0], 100, 110, TEXT[:10]),
+              DatedValue("3.5%", "percent", "3.5", other, 24, 28, "3.5%"))
+    since = TimeRange(date(2020, 1, 1), date(2025, 12, 31), "since 2020")
+    answer = make_answer(notice="LLM server down", dropped_markers=(7,), hits=(first.hits[0], other),
+                         sources_differ=differ, time_range=since,
+                         filters=Filters(since=date(2020, 1, 1), outlets=("dpa",)))
     d = answer.to_dict()
+    assert [v["n"] for v in d["sources_differ"]] == [1, 2]
     back = Answer.from_dict(d)
-    assert back.to_dict() == d
+    assert back.to_dict() == d  # [n] of each value too: the sources are renumbered as saved
     assert back.citations[0].hit.chunk.article_id == "a" * 32 and back.citations[0].hit.meta.url
-    # A newer version's fields (say, dated "sources differ" values) must not break loading.
-    newer = {**d, "sources_differ": [{"value": "2%", "published": "2020-11-24"}], "time_range": ["2020", "2025"],
+    # A newer version's fields must not break loading.
+    newer = {**d, "claims_checked": [{"sentence": "…", "ok": True}], "confidence": 0.9,
              "citations": [{**d["citations"][0], "speaker": "Stoltenberg"}]}
     assert Answer.from_dict(newer).to_dict() == d
-    assert Answer.from_dict({"answer": "x"}).text == "x"  # the bare minimum loads too
+    minimal = Answer.from_dict({"answer": "x"})  # the bare minimum loads too
+    assert minimal.text == "x" and minimal.hits == () and minimal.to_dict()["filters"] is None
+    # The export of a saved answer says which source gives which figure, with its [n].
+    md = answer_markdown(back)
+    assert "**The sources differ:**" in md and "- **3.5%** — AP, 2025-06-25 [2]: “3.5%”" in md
+    assert "- **2%** — dpa, 2020-11-24 [1]" in md
 
 
 def test_conversations_belong_to_their_owner(store: ConversationStore) -> None:

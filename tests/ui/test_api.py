@@ -186,26 +186,32 @@ def test_chat_completion_saved_to_a_conversation_when_asked(client: TestClient) 
 
 
 def test_messages_history_becomes_turns_for_follow_ups() -> None:
+    from datetime import date
+
+    from rag.followup import standalone
     from ui.openai_api import history_from_messages
 
+    today = date(2025, 7, 1)
     question, turns = history_from_messages([
         ("system", "Be brief."), ("user", "Who met Biden on Monday?"), ("assistant", "Stoltenberg [1]."),
         ("user", "What did he want?"), ("user", "Tell me about NATO spending targets in 2025"),
-        ("assistant", "2% [1]."), ("tool", "ignored"), ("user", "and Trump?")])
+        ("assistant", "2% [1]."), ("tool", "ignored"), ("user", "and Trump?")], today)
     assert question == "and Trump?"
     assert [(t.question, t.answer.text) for t in turns] == [
         ("Who met Biden on Monday?", "Stoltenberg [1]."), ("What did he want?", ""),
         ("Tell me about NATO spending targets in 2025", "2% [1].")]
     assert turns[1].answer.standalone_question == "Who met Biden on Monday? What did he want?"
     assert turns[2].answer.standalone_question == "Tell me about NATO spending targets in 2025"
-    from rag.assistant import standalone_question
-
-    assert standalone_question(question, turns) == "Tell me about NATO spending targets in 2025 and Trump?"
+    assert standalone(question, turns, today).searched == "Tell me about NATO spending targets in 2025 and Trump?"
+    # "and in 2020?" asks the previous question again for another year (rag/followup.py rule 1).
+    _, turns = history_from_messages([("user", "What is the NATO spending target in 2025?"), ("assistant", "2% [1]."),
+                                      ("user", "and in 2020?"), ("assistant", "2% [1]."), ("user", "q")], today)
+    assert turns[1].answer.standalone_question == "What is the NATO spending target in 2020?"
     from index.errors import InputError
 
     for bad in ([], [("assistant", "hi")], [("user", "q"), ("assistant", "a")], [("system", "x")]):
         with pytest.raises(InputError, match="last message must be the user's"):
-            history_from_messages(bad)
+            history_from_messages(bad, today)
 
 
 def test_log_records_never_carry_a_token() -> None:
