@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import OperationalError
 
 from index.errors import BackendUnavailable, ConfigError
+from index.settings import IndexSettings
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x6E657773  # "news": the advisory lock id that serialises Postgres upgrades
@@ -92,6 +93,11 @@ class Database:
 
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
+
+
+def catalogue_database(settings: IndexSettings) -> Database:
+    """The catalogue's database: NEWSDESK_DATABASE_URL when set, else SQLite under the home directory."""
+    return Database(settings.database_url or sqlite_url(settings.catalogue_path))
 
 
 _engines: dict[str, Engine] = {}

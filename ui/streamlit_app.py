@@ -11,6 +11,8 @@ from index.feed_store import FeedRecord
 from rag.assistant import Assistant
 from rag.settings import Settings
 from rag.types import Answer, Filters, Turn
+from ui.app_auth import admit_question, signed_in
+from ui.app_history import answer_download, save_turn, show_history, start_history
 from ui.render import answer_markdown, differ_rows, escape_markdown, highlighted_article_html, scope_line, source_label
 
 st.set_page_config(page_title="Newsdesk", page_icon="🗞️", layout="wide")
@@ -70,7 +72,7 @@ def _oldest_first(answer: Answer) -> bool:
     return len(days) > 1 and days[0] < days[-1]
 
 
-def sidebar(assistant: Assistant) -> None:
+def sidebar(assistant: Assistant, can_edit: bool = True) -> None:
     with st.sidebar:
         st.date_input("Answer as of", value=date.today(), key="as_of",
                       help="Articles of the 7 days up to this day count as recent (\"this week\").")
@@ -82,28 +84,32 @@ def sidebar(assistant: Assistant) -> None:
         st.header("Articles")
         articles = assistant.articles()
         st.caption(f"{len(articles)} article(s) indexed")
-        with st.form("by_url", clear_on_submit=True):
-            url = st.text_input("Add by URL", placeholder="https://…", key="add_url",
-                                help="A news page or PDF on the web; intranet hosts need NEWSDESK_FETCH__ALLOW_HOSTS.")
-            if st.form_submit_button("Fetch and add") and url.strip():
-                with st.spinner("Fetching…"):
-                    _show_report(assistant.add_url(url.strip()))
-        uploads = st.file_uploader("Add files", type=["txt", "md", "html", "htm", "pdf"], accept_multiple_files=True)
-        if uploads and st.button("Add uploaded files"):
-            for up in uploads:
-                _show_report(assistant.add_upload(up.name, up.getvalue()))
-        with st.form("paste", clear_on_submit=False):
-            text = st.text_area("…or paste an article", key="paste_text")
-            title = st.text_input("Title (optional)", key="paste_title")
-            url = st.text_input("URL (optional)", key="paste_url")
-            published = st.text_input("Date, YYYY-MM-DD (optional)", key="paste_published")
-            outlet = st.text_input("Outlet (optional)", key="paste_outlet")
-            if st.form_submit_button("Add article"):
-                meta: dict[str, object] = {"title": title, "url": url, "published": published, "outlet": outlet}
-                try:
-                    _show_report(assistant.add_text(text, meta))
-                except NewsdeskError as e:
-                    st.error(str(e))
+        if can_edit:  # readers may ask, not change the index
+            with st.form("by_url", clear_on_submit=True):
+                url = st.text_input("Add by URL", placeholder="https://…", key="add_url",
+                                    help="A news page or PDF on the web; intranet hosts need "
+                                         "NEWSDESK_FETCH__ALLOW_HOSTS.")
+                if st.form_submit_button("Fetch and add") and url.strip():
+                    with st.spinner("Fetching…"):
+                        _show_report(assistant.add_url(url.strip()))
+            uploads = st.file_uploader("Add files", type=["txt", "md", "html", "htm", "pdf"],
+                                       accept_multiple_files=True)
+            if uploads and st.button("Add uploaded files"):
+                for up in uploads:
+                    _show_report(assistant.add_upload(up.name, up.getvalue()))
+            with st.form("paste", clear_on_submit=False):
+                text = st.text_area("…or paste an article", key="paste_text")
+                title = st.text_input("Title (optional)", key="paste_title")
+                url = st.text_input("URL (optional)", key="paste_url")
+                published = st.text_input("Date, YYYY-MM-DD (optional)", key="paste_published")
+                outlet = st.text_input("Outlet (optional)", key="paste_outlet")
+                if st.form_submit_button("Add article"):
+                    meta: dict[str, object] = {"title": title, "url": url, "published": published,
+                                               "outlet": outlet}
+                    try:
+                        _show_report(assistant.add_text(text, meta))
+                    except NewsdeskError as e:
+                        st.error(str(e))
         feeds = assistant.feeds()
         with st.expander(f"Feeds ({len(feeds)})"):
             if not feeds:
@@ -148,21 +154,25 @@ def _filters() -> Filters:
 def main() -> None:
     st.title("Newsdesk")
     st.caption("Answers from your articles only; every [n] opens the passage it came from.")
+    caller = signed_in()  # with tokens: the sign-in form until a valid one is given
+    history = start_history(caller)
     try:
         assistant = get_assistant()
     except NewsdeskError as e:
         st.error(str(e))
         st.stop()
     try:
-        sidebar(assistant)
+        sidebar(assistant, can_edit=caller.can("editor"))
     except NewsdeskError as e:
         st.error(str(e))
     turns: list[Turn] = st.session_state.setdefault("turns", [])
-    for turn in turns:
+    for i, turn in enumerate(turns):
         st.chat_message("user").text(turn.question)
         with st.chat_message("assistant"):
             render_answer(turn.answer)
+            answer_download(turn, i)
     if question := st.chat_input("Ask about the news"):
+        admit_question(caller, question)
         st.chat_message("user").text(question)
         with st.chat_message("assistant"):
             slot = st.empty()
@@ -179,7 +189,10 @@ def main() -> None:
                 st.stop()
             slot.empty()
             render_answer(answer)
+            answer_download(Turn(question, answer), len(turns))
         turns.append(Turn(question, answer))
+        save_turn(caller, turns[-1])
+    show_history(history, caller)
 
 
 main()
