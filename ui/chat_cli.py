@@ -22,8 +22,9 @@ HELP = ("Ask a question, or: /new  /since YYYY-MM-DD  /until YYYY-MM-DD  /outlet
 def run_chat(assistant: Any, stdin: TextIO, stdout: TextIO, as_of: date | None = None, filters: Any = None,
              stream: bool = True) -> int:
     """The read-answer loop; returns the exit code. Answers stream when `stream` (a terminal)."""
+    from rag.export import turns_markdown
     from rag.types import Filters, Turn
-    from ui.render import answer_to_text, conversation_markdown
+    from ui.render import answer_to_text
 
     turns: list[Turn] = []
     filters = filters or Filters()
@@ -62,7 +63,7 @@ def run_chat(assistant: Any, stdin: TextIO, stdout: TextIO, as_of: date | None =
                     filters = Filters()
                     print("Filters cleared.", file=stdout)
                 elif command == "/export":
-                    markdown = conversation_markdown(turns)
+                    markdown = turns_markdown(turns, "Newsdesk chat")
                     if arg:
                         Path(arg).write_text(markdown, encoding="utf-8")
                         print(f"Saved {len(turns)} answer(s) to {arg}.", file=stdout)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
 
 from rag.prompts import short_date
-from rag.types import Answer, Citation, Turn
+from rag.types import Answer, Citation
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~$])")
 _MD_LINE_START = re.compile(r"^(\s*)([#+\-=]|\d+[.)])", re.M)
@@ -107,17 +106,3 @@ def answer_to_text(answer: Answer) -> str:
     t = answer.timings_ms
     lines += ["", f"[{answer.backend}; retrieve {t.retrieve} ms, read {t.rerank} ms, generate {t.generate} ms]"]
     return "\n".join(lines)
-
-
-def conversation_markdown(turns: Sequence[Turn]) -> str:
-    """A conversation as Markdown: each question, its answer with [n] markers, and the sources under it."""
-    out = ["# Newsdesk conversation", ""]
-    for turn in turns:
-        a = turn.answer
-        out += [f"## {turn.question}", "", a.text, ""]
-        for c in a.citations:
-            m = c.hit.meta
-            head = f"[{c.n}] {m.title or 'Untitled'} — {', '.join(p for p in (m.outlet, m.published) if p)}"
-            out += [f"- {head}" + (f" <{m.url}>" if m.url else ""), f"  > {c.quote}"]
-        out.append("")
-    return "\n".join(out)

@@ -115,7 +115,7 @@ def test_chat_keeps_the_topic_and_exports(seeded: Path, tmp_path: Path) -> None:
     assert "Searched as: What is the NATO spending target in 2020?" in out.stdout
     assert "Unknown outlet 'Reuters'" in out.stdout
     exported = (tmp_path / "chat.md").read_text()
-    assert "## What is the NATO spending target?" in exported and "## and in 2020?" in exported
+    assert "## 1. What is the NATO spending target?" in exported and "## 2. and in 2020?" in exported
     assert "dpa" in exported and "> " in exported
 def test_ingest_mixes_urls_folders_and_bulk_exports(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                                      news_site: Any) -> None:
