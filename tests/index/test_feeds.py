@@ -137,7 +137,8 @@ def test_feed_state_lives_in_the_catalogue_database(index: NewsIndex, isolated_e
     index.feeds.add("https://example.com/feed", "Example")
     with sqlite3.connect(isolated_env / "catalogue.sqlite3") as db:
         assert db.execute("SELECT url, title FROM feeds").fetchall() == [("https://example.com/feed", "Example")]
-        assert db.execute("SELECT version_num FROM alembic_version").fetchone() == ("0002",)
+        (version,) = db.execute("SELECT version_num FROM alembic_version").fetchone()
+        assert version >= "0002"  # the feeds revision, or one after it
     index.feeds.remove("https://example.com/feed")
     assert index.feeds.feeds() == []
     with pytest.raises(NotFound):

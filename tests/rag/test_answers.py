@@ -48,21 +48,31 @@ def test_peru_question_is_refused_without_calling_the_llm(local_assistant: Assis
     assert "Lima" not in answer.text
 
 
-def test_nato_question_gives_both_targets_with_sources(local_assistant: Assistant) -> None:
+def test_nato_question_gives_2_and_5_percent_with_dates_and_both_articles(local_assistant: Assistant) -> None:
     answer = local_assistant.ask(NATO)
-    assert not answer.refused
-    # The 1.5B model reliably gives the 2% target; it often paraphrases Trump's 5% as "a higher figure"
-    # (docs/DECISIONS.md, "Known limits"), so the test holds it to what it reliably does, with verified sources.
-    assert "2%" in answer.text, answer.text
-    assert not answer.unsupported_sentences, answer.to_dict()
-    assert answer.citations and all(1 <= c.n <= 5 for c in answer.citations)
-    assert any(c.hit.meta.published == "2025-02-12" for c in answer.citations if c.supported), answer.to_dict()
+    d = answer.to_dict()
+    assert not answer.refused, d
+    # The figures with their dates and sources, whatever the 1.5B model wrote (rag/conflicts.py).
+    assert "2%" in answer.text and "5%" in answer.text, answer.text
+    assert "24 Nov 2020" in answer.text and "12 Feb 2025" in answer.text, answer.text
+    assert {c.hit.meta.published for c in answer.citations} >= {"2020-11-24", "2025-02-12"}, d
+    assert all(1 <= c.n <= len(answer.hits) for c in answer.citations)
+    assert not any("Source:" in c.quote or "https://" in c.quote for c in answer.citations), d
+    # No sentence of the model states the urged 3-3.5% as the target: the check removes it if it does.
+    from rag.claims import hedged
+
+    model_part = answer.text.split("\n\nSources differ.")[0]
+    for sentence in model_part.split(". "):
+        if "3-3.5%" in sentence or "3–3.5%" in sentence:
+            assert hedged(sentence), answer.text
 
 
 def test_answer_json_has_exactly_the_contract_keys(local_assistant: Assistant) -> None:
     d = local_assistant.ask(BIDEN).to_dict()
+    # DESIGN.md's keys, and this round's additions (README, "The Answer JSON").
     assert set(d) - {"notice"} == {"question", "standalone_question", "answer", "refused", "backend", "citations",
-                                   "dropped_markers", "unsupported_sentences", "timings_ms"}
+                                   "dropped_markers", "unsupported_sentences", "timings_ms", "sources_differ",
+                                   "time_range", "filters", "nearest_passages"}
     assert set(d["timings_ms"]) == {"retrieve", "rerank", "generate"}
     for c in d["citations"]:
         assert set(c) == {"n", "article_id", "chunk_id", "title", "outlet", "url", "published", "start", "end",
