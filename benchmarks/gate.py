@@ -41,7 +41,7 @@ def collect(out: Path, limit: int | None) -> None:
                 for n, item in enumerate(items[: limit or None]):
                     question = suite.question(item)
                     day = suite.as_of(item)
-                    st = standalone(question, [], day) if day else standalone(question, [], _today())
+                    st = standalone(question, [], day or _today())
                     retrieval = assistant.retriever.retrieve(st.searched, read_from, day, time=st.time)
                     weighed = assistant.reader.weigh(st.topic or st.searched, retrieval.hits) if retrieval.hits else []
                     row: dict[str, Any] = {"dataset": suite.name, "question": question,

@@ -204,7 +204,9 @@ class Assistant:
 
     def retrieve(self, question: str, k: int | None = None, as_of: date | None = None,
                  filters: Filters = Filters()) -> Retrieval:
-        return self.retriever.retrieve(question, k, as_of, filters)
+        """The passages `stream` would answer from (the time the question names applied), best first."""
+        st = standalone(question, (), as_of or date.today())
+        return self.retriever.retrieve(st.searched, k, as_of, filters, st.time)
 
     def check_filters(self, filters: Filters) -> Filters:
         """The filters, if they make sense: outlets are matched to the index's spelling.

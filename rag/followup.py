@@ -43,8 +43,23 @@ class Standalone:
     topic: str = ""  # `searched` without its time words: what sentences are weighed against ("" = searched)
 
 
-def time_range(frame: TimeFrame | None) -> TimeRange | None:
-    return TimeRange(frame.since, frame.until, frame.phrase) if frame else None
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b|\b\d0s\b")
+_RELATIVE = re.compile(r"\b(?:last|this|past|ago|yesterday|today|earlier|recent|previous)\b", re.I)
+
+
+def time_range(frame: TimeFrame | None, today: date) -> TimeRange | None:
+    """How a named time applies to the evidence (the rule of rag/retrieve.py):
+    - A time that begins after `today` is a plan or a forecast reported now ("by 2035", "the 2026 World Cup"):
+      it does not restrict the evidence at all.
+    - A time with a year ("in 2020", "since March 2024") or counted from today ("last week") is strict: articles
+      published before it began cannot report it and are left out.
+    - A day or month without a year ("on October 18th", "in May") is only a preference: which year it means is
+      a guess (the latest one), and a wrong guess must not empty the evidence.
+    """
+    if frame is None or (frame.since is not None and frame.since > today):
+        return None
+    strict = bool(_YEAR.search(frame.phrase) or _RELATIVE.search(frame.phrase))
+    return TimeRange(frame.since, frame.until, frame.phrase, strict)
 
 
 def _with_time(question: str, phrase: str) -> str:
@@ -72,21 +87,21 @@ def _standalone(question: str, history: Sequence[Turn], today: date) -> Standalo
     question = question.strip()
     frame = parse_timeframe(question, today)
     if not history:
-        return Standalone(question, question, time_range(frame))
+        return Standalone(question, question, time_range(frame, today))
     previous = history[-1].answer.standalone_question
     if frame is not None and _GLUE.match(strip_timeframe(question, frame) or ""):
         before = parse_timeframe(previous, today)
         topic = strip_timeframe(previous, before) if before else previous
         rewritten = _with_time(topic, frame.phrase)
-        return Standalone(rewritten, rewritten, time_range(frame))
+        return Standalone(rewritten, rewritten, time_range(frame, today))
     words = question.split()
     claim = _first_claim(history[-1])
     if claim and len(words) <= 6 and _POINTS_BACK.search(question):
         # The claim's own time words ("since 2014") are not the question's time: that is the previous one's.
         return Standalone(f"{question} {claim}", f"{question} (“{claim}”)",
-                          time_range(frame or parse_timeframe(previous, today)))
+                          time_range(frame or parse_timeframe(previous, today), today))
     if _PRONOUN.search(question) or _CONTINUES.match(question) or len(words) <= 4:
         searched = f"{previous} {question}"
         return Standalone(searched, f"{question} (a follow-up to “{previous}”)",
-                          time_range(frame or parse_timeframe(previous, today)))
-    return Standalone(question, question, time_range(frame))
+                          time_range(frame or parse_timeframe(previous, today), today))
+    return Standalone(question, question, time_range(frame, today))

@@ -17,9 +17,10 @@ Fusion (hybrid mode, measured on the MultiHop-RAG and RealTime QA dev splits, do
   without it, and why its gain there is an upper bound.
 - A time the question names ("in 2020", "since March 2024", "last week"; rag/timeframe.py) is when things
   happened, and an article published later can still speak of it (a 2023 article can say who led a company in
-  2020). So: articles published before the time began cannot report it and are left out (undated ones stay);
-  articles published during it, or within `time_grace_days` after it, get +`time_boost`; later ones compete on
-  their content alone.
+  2020). So: articles published before the time began cannot report it and are left out (undated ones stay;
+  only for a time with a year or counted from today, rag/followup.py); articles published during it, or within
+  `time_grace_days` after it, get +`time_boost`; later ones compete on their content alone. A time after today
+  ("by 2035") is a plan, not a time of events, and changes nothing.
 - The reader's filters (`ask --since/--until/--outlet`) are hard: no chunk outside them is a candidate.
 """
 
@@ -148,7 +149,7 @@ class HybridRetriever:
         time the question names (`time`), else the recent window unless the question names a date or year;
         `as_of` is the question's "today" (default: the real today)."""
         s = self.settings
-        not_before = time.since.isoformat() if time and time.since else ""
+        not_before = time.since.isoformat() if time and time.since and time.strict else ""
         if s.mode != "hybrid":
             return Focus(not_before=not_before, filters=filters)
         named = s.metadata_boost > 0

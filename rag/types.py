@@ -160,19 +160,21 @@ class Filters:
 
 @dataclass(frozen=True, slots=True)
 class TimeRange:
-    """The time a question names ("in 2020", "last week"), as applied to the evidence (rag/scope.py)."""
+    """The time a question names ("in 2020", "last week"), as applied to the evidence (rag/retrieve.py)."""
 
     since: date | None
     until: date | None
     phrase: str  # the words of the question, e.g. "in 2020"
+    strict: bool = True  # articles published before `since` are left out (else the time only ranks them)
 
     def to_dict(self) -> dict[str, Any]:
         return {"since": self.since.isoformat() if self.since else None,
-                "until": self.until.isoformat() if self.until else None, "phrase": self.phrase}
+                "until": self.until.isoformat() if self.until else None, "phrase": self.phrase,
+                "strict": self.strict}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> TimeRange:
-        return cls(_day(d.get("since")), _day(d.get("until")), str(d.get("phrase") or ""))
+        return cls(_day(d.get("since")), _day(d.get("until")), str(d.get("phrase") or ""), bool(d.get("strict", True)))
 
 
 def _day(value: Any) -> date | None:

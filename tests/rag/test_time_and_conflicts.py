@@ -88,7 +88,8 @@ def test_a_question_about_a_past_year_reads_that_year_first(assistant: Assistant
 def test_articles_published_before_the_time_asked_about_are_left_out(assistant: Assistant) -> None:
     answer = assistant.ask("What was Valdoria's minimum wage in 2025?")
     assert _outlets(answer) == {"Ardent Daily"} and answer.sources_differ == ()
-    assert answer.to_dict()["time_range"] == {"since": "2025-01-01", "until": "2025-12-31", "phrase": "in 2025"}
+    assert answer.to_dict()["time_range"] == {"since": "2025-01-01", "until": "2025-12-31", "phrase": "in 2025",
+                                              "strict": True}
 
 
 def test_a_follow_up_with_a_new_year_keeps_the_topic(assistant: Assistant) -> None:
