@@ -47,7 +47,7 @@ class AnswerSettings(BaseModel):
                                                        "weighs; the model is shown at most `retrieval.k` of them.")
     read_candidates: int = Field(24, gt=0, description="Sentences the cross-encoder scores per question (the "
                                                        "ones sharing most words with it): its cost grows with them.")
-    read_sentences: int = Field(6, ge=0, description="Sentences (in all) the model reads of the passages, the "
+    read_sentences: int = Field(5, ge=0, description="Sentences (in all) the model reads of the passages, the "
                                                      "cross-encoder's best; 0 gives it whole passages.")
     read_per_source: int = Field(2, gt=0, description="At most this many sentences of one passage.")
     min_source_relevance: float = Field(-4.0, description="A passage whose best sentence scores below this "
