@@ -44,27 +44,40 @@ class Standalone:
 
 
 _YEAR = re.compile(r"\b(?:19|20)\d\d\b|\b\d0s\b")
-_RELATIVE = re.compile(r"\b(?:last|this|past|ago|yesterday|today|earlier|recent|previous)\b", re.I)
 
 
-def time_range(frame: TimeFrame | None, today: date) -> TimeRange | None:
+def time_range(frame: TimeFrame | None, today: date, question: str = "") -> TimeRange | None:
     """How a named time applies to the evidence (the rule of rag/retrieve.py):
     - A time that begins after `today` is a plan or a forecast reported now ("by 2035", "the 2026 World Cup"):
-      it does not restrict the evidence at all.
-    - A time with a year ("in 2020", "since March 2024") or counted from today ("last week") is strict: articles
-      published before it began cannot report it and are left out.
-    - A day or month without a year ("on October 18th", "in May") is only a preference: which year it means is
-      a guess (the latest one), and a wrong guess must not empty the evidence.
+      it changes nothing. Nor does "Today" inside a name ("Business Today", "USA Today").
+    - One time with a year ("in 2020", "since March 2024", "between 2019 and 2021") is strict: articles
+      published before it began (less two days, for time zones and "after 4 October" reported on the 4th) cannot
+      report it and are left out.
+    - Everything else only ranks: a day or month without a year ("on October 18th": which year is a guess),
+      a time counted from today ("last week": in a quoted or compared context it is often counted from the
+      article), and several times in one question (a comparison of reports on two dates, or a typo in one).
+    Measured on MultiHop-RAG: strict floors for all of these cost 1.8 points of evidence recall (docs/BENCHMARKS.md).
     """
     if frame is None or (frame.since is not None and frame.since > today):
         return None
-    strict = bool(_YEAR.search(frame.phrase) or _RELATIVE.search(frame.phrase))
+    if question and frame.spans:
+        s = frame.spans[0][0]
+        if question[s:s + 1].isupper() and s > 0 and question[:s].strip()[-1:] not in ".?!":
+            return None  # a capitalised time word inside a sentence is part of a name
+    strict = len(frame.spans) == 1 and bool(_YEAR.search(frame.phrase))
     return TimeRange(frame.since, frame.until, frame.phrase, strict)
 
 
 def _with_time(question: str, phrase: str) -> str:
     body = question.rstrip(" ?.!")
     return f"{body} {phrase}?"
+
+
+def _own_or_previous(frame: TimeFrame | None, question: str, previous: str, today: date) -> TimeRange | None:
+    """A follow-up keeps the previous question's time unless it names its own."""
+    if frame is not None:
+        return time_range(frame, today, question)
+    return time_range(parse_timeframe(previous, today), today, previous)
 
 
 def _first_claim(turn: Turn) -> str:
@@ -87,21 +100,21 @@ def _standalone(question: str, history: Sequence[Turn], today: date) -> Standalo
     question = question.strip()
     frame = parse_timeframe(question, today)
     if not history:
-        return Standalone(question, question, time_range(frame, today))
+        return Standalone(question, question, time_range(frame, today, question))
     previous = history[-1].answer.standalone_question
     if frame is not None and _GLUE.match(strip_timeframe(question, frame) or ""):
         before = parse_timeframe(previous, today)
         topic = strip_timeframe(previous, before) if before else previous
         rewritten = _with_time(topic, frame.phrase)
-        return Standalone(rewritten, rewritten, time_range(frame, today))
+        return Standalone(rewritten, rewritten, time_range(frame, today, question))
     words = question.split()
     claim = _first_claim(history[-1])
     if claim and len(words) <= 6 and _POINTS_BACK.search(question):
         # The claim's own time words ("since 2014") are not the question's time: that is the previous one's.
         return Standalone(f"{question} {claim}", f"{question} (“{claim}”)",
-                          time_range(frame or parse_timeframe(previous, today), today))
+                          _own_or_previous(frame, question, previous, today))
     if _PRONOUN.search(question) or _CONTINUES.match(question) or len(words) <= 4:
         searched = f"{previous} {question}"
         return Standalone(searched, f"{question} (a follow-up to “{previous}”)",
-                          time_range(frame or parse_timeframe(previous, today), today))
-    return Standalone(question, question, time_range(frame, today))
+                          _own_or_previous(frame, question, previous, today))
+    return Standalone(question, question, time_range(frame, today, question))

@@ -149,7 +149,8 @@ class HybridRetriever:
         time the question names (`time`), else the recent window unless the question names a date or year;
         `as_of` is the question's "today" (default: the real today)."""
         s = self.settings
-        not_before = time.since.isoformat() if time and time.since and time.strict else ""
+        # Two days' grace: publication times and time zones, and "after 4 October" reported on the 4th.
+        not_before = (time.since - timedelta(days=2)).isoformat() if time and time.since and time.strict else ""
         if s.mode != "hybrid":
             return Focus(not_before=not_before, filters=filters)
         named = s.metadata_boost > 0
@@ -159,7 +160,7 @@ class HybridRetriever:
         during = None
         if time and s.time_boost > 0:
             last = (time.until + timedelta(days=s.time_grace_days)).isoformat() if time.until else "9999-12-31"
-            during = (not_before or "0000-01-01", last)
+            during = ((time.since.isoformat() if time.since else "0000-01-01"), last)
         return Focus(tuple(outlets_named(question, self.index.outlets())) if named else (),
                      frozenset(dates_named(question)) if named else frozenset(), recent, during, not_before, filters)
 
