@@ -61,7 +61,6 @@ class _Indexes:
         from rag.settings import Settings
 
         base = Settings()
-        self.retrievers = {}
         self.article_of: dict[str, str] = {}
         for model in (MINILM, BGE):
             s = eval_settings(base.with_overrides(index={"embedding_model": model}), tmp / model, "hybrid", None)
@@ -154,8 +153,7 @@ def collect(bench: Path, records: Path, limit: int | None) -> None:
                 claim = f"{q.query} {q.answer}"
                 others = [f for m, f in rng.sample(all_facts, min(len(all_facts), 12)) if m != n and f not in facts][:2]
                 non_gold = [s["text"] for s in rec["sentences"] if not s["facts"]][:3]
-                swaps = [(f, _swap_number(f, rng)) for f in facts]
-                swaps = [(f, sw) for f, sw in swaps if sw]
+                swaps = [(f, sw) for f in facts if (sw := _swap_number(f, rng)) is not None]
                 rec["claim"] = {
                     "q_fact": ce.score(q.query, facts),
                     "q_other_fact": ce.score(q.query, others),
@@ -176,12 +174,12 @@ def collect(bench: Path, records: Path, limit: int | None) -> None:
         questions = [q for q in questions if q.passage][: limit or None]
         idx = _Indexes(sources, Path(tmp) / "rt")
         print(f"realtimeqa indexed {time.perf_counter() - t_start:.0f}s", file=sys.stderr)
-        for n, q in enumerate(questions):
-            day = question_day(q.question_date)
-            rec = _question_record(idx, ce, ce_chunks, q.question, day)
-            gold_article = idx.article_of[q.passage_key]
+        for n, rq in enumerate(questions):
+            day = question_day(rq.question_date)
+            rec = _question_record(idx, ce, ce_chunks, rq.question, day)
+            gold_article = idx.article_of[rq.passage_key]
             hits = rec.pop("_hits")
-            rec.update(dataset="realtimeqa", id=q.question_id, type=q.source, is_null=False,
+            rec.update(dataset="realtimeqa", id=rq.question_id, type=rq.source, is_null=False,
                        gold_chunks=[i for i, h in enumerate(hits) if h.chunk.article_id == gold_article])
             out.write(json.dumps(rec) + "\n")
             if n % 100 == 0:
@@ -297,7 +295,8 @@ def _pct(xs: Iterable[bool]) -> str:
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
-    out = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" if i == 0 else "---:" for i in range(len(header))) + " |"]
+    rule = " | ".join("---" if i == 0 else "---:" for i in range(len(header)))
+    out = ["| " + " | ".join(header) + " |", f"| {rule} |"]
     out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return out
 
@@ -365,25 +364,23 @@ def analyse(records: Path) -> str:
     lines += _table(["pairs", "n", "p5", "p10", "p25", "p50", "p75", "p90", "p95"],
                     [[k, len(v), *_q(v)] for k, v in groups.items()])
     pos = groups["(question, gold fact) — positive"]
-    neg_all = groups["(question, other sentence of top-5) — negative"] + \
-        groups["(question, gold fact of another question) — negative"]
+    neg_top5 = groups["(question, other sentence of top-5) — negative"]
     neg_other = groups["(question, gold fact of another question) — negative"]
-    lines += ["", f"AUC gold fact vs other top-5 sentences {auc(pos, groups['(question, other sentence of top-5) — negative']):.3f}; "
-              f"vs other questions' facts {auc(pos, neg_other):.3f}. Swapped-number pairs vs identical: "
-              f"median {np.median(groups['(fact with a number swapped, fact)']):.2f} vs "
-              f"{np.median(groups['(fact, same fact)']):.2f}; share of swapped pairs still above 0: "
-              f"{_pct(x > 0 for x in groups['(fact with a number swapped, fact)'])}%.", ""]
+    qa_pos = groups["(question + gold answer, gold fact) — positive"]
+    swapped, same = groups["(fact with a number swapped, fact)"], groups["(fact, same fact)"]
+    lines += ["", f"AUC gold fact vs other top-5 sentences {auc(pos, neg_top5):.3f}; vs other questions' facts "
+              f"{auc(pos, neg_other):.3f}. Swapped-number pairs vs identical: median {np.median(swapped):.2f} vs "
+              f"{np.median(same):.2f}; share of swapped pairs still above 0: {_pct(x > 0 for x in swapped)}%.", ""]
+
+    def share(xs: Sequence[float], t: float) -> float:
+        return 100 * sum(x >= t for x in xs) / max(1, len(xs))
+
     rows = []
     for t in np.arange(-6.0, 4.01, 1.0):
-        tp = sum(x >= t for x in pos)
-        fp_top5 = sum(x >= t for x in groups["(question, other sentence of top-5) — negative"])
-        fp_other = sum(x >= t for x in neg_other)
-        rows.append([f"{t:.0f}", f"{100 * tp / len(pos):.1f}",
-                     f"{100 * (1 - fp_other / len(neg_other)):.1f}",
-                     f"{100 * (1 - fp_top5 / max(1, len(groups['(question, other sentence of top-5) — negative']))):.1f}",
-                     f"{100 * tp / max(1, tp + fp_other):.1f}",
-                     f"{100 * sum(x >= t for x in groups['(question + gold answer, gold fact) — positive']) / max(1, len(groups['(question + gold answer, gold fact) — positive'])):.1f}",
-                     f"{100 * sum(x >= t for x in groups['(fact with a number swapped, fact)']) / max(1, len(groups['(fact with a number swapped, fact)'])):.1f}"])
+        tp, fp_other = sum(x >= t for x in pos), sum(x >= t for x in neg_other)
+        rows.append([f"{t:.0f}", f"{share(pos, t):.1f}", f"{100 - share(neg_other, t):.1f}",
+                     f"{100 - share(neg_top5, t):.1f}", f"{100 * tp / max(1, tp + fp_other):.1f}",
+                     f"{share(qa_pos, t):.1f}", f"{share(swapped, t):.1f}"])
     lines += _table(["threshold", "recall: gold facts kept", "other questions' facts rejected",
                      "other top-5 sentences rejected", "precision vs other questions' facts (1:1 classes)",
                      "q+answer vs gold fact kept", "swapped-number pairs passing"], rows)
@@ -396,17 +393,18 @@ def analyse(records: Path) -> str:
     # (d) sentence selection
     lines += ["", "### (d) Sentence selection (top-5 hybrid chunks, MiniLM index)", ""]
     n_pairs = [len(r["sentences"]) for r in recs]
+    mh_pairs, rt_pairs = [len(r["sentences"]) for r in mh], [len(r["sentences"]) for r in rt]
+    mh_ms, rt_ms = [r["ce_sentences_ms"] for r in mh], [r["ce_sentences_ms"] for r in rt]
     toks = [t for r in recs for t in r["pair_tokens"]]
-    lines += [f"Pairs per question (sentences of the top-5 chunks): MultiHop-RAG median "
-              f"{np.median([len(r['sentences']) for r in mh]):.0f}, p95 {np.percentile([len(r['sentences']) for r in mh], 95):.0f}, "
-              f"max {max(len(r['sentences']) for r in mh)}; RealTime QA median {np.median([len(r['sentences']) for r in rt]):.0f}, "
-              f"p95 {np.percentile([len(r['sentences']) for r in rt], 95):.0f}, max {max(len(r['sentences']) for r in rt)}. "
+    lines += [f"Pairs per question (sentences of the top-5 chunks): MultiHop-RAG median {np.median(mh_pairs):.0f}, "
+              f"p95 {np.percentile(mh_pairs, 95):.0f}, max {max(mh_pairs)}; RealTime QA median "
+              f"{np.median(rt_pairs):.0f}, p95 {np.percentile(rt_pairs, 95):.0f}, max {max(rt_pairs)}. "
               f"Tokens per pair: median {np.median(toks):.0f}, p95 {np.percentile(toks, 95):.0f}. "
               f"All questions: median {np.median(n_pairs):.0f} pairs.", "",
               "CE time while collecting (scoring all sentences of one question; the machine was not idle, see the "
-              f"latency section for clean figures): MultiHop-RAG p50 {np.median([r['ce_sentences_ms'] for r in mh]):.0f} ms, "
-              f"p95 {np.percentile([r['ce_sentences_ms'] for r in mh], 95):.0f} ms; RealTime QA p50 "
-              f"{np.median([r['ce_sentences_ms'] for r in rt]):.0f} ms, p95 {np.percentile([r['ce_sentences_ms'] for r in rt], 95):.0f} ms.", ""]
+              f"latency section for clean figures): MultiHop-RAG p50 {np.median(mh_ms):.0f} ms, "
+              f"p95 {np.percentile(mh_ms, 95):.0f} ms; RealTime QA p50 {np.median(rt_ms):.0f} ms, "
+              f"p95 {np.percentile(rt_ms, 95):.0f} ms.", ""]
     for r in recs:  # exploratory: the embedding score plus a little of the CE logit (range ~ -11..+10)
         for s in r["sentences"]:
             for w in MIX_WEIGHTS:
@@ -433,7 +431,7 @@ def analyse(records: Path) -> str:
                            ("ce_global", "CE, plain top-N"),
                            *((f"mix{w}", f"embedding + {w} × CE logit, same rule") for w in MIX_WEIGHTS)):
             s_, l_, _ = stats[key]
-            rows.append([n_keep, label, f"{100 * s_ / present_total:.1f}", f"{100 * l_ / present_total:.1f}",
+            rows.append([str(n_keep), label, f"{100 * s_ / present_total:.1f}", f"{100 * l_ / present_total:.1f}",
                          f"{100 * s_ / total_facts:.1f}"])
     lines += [f"Gold facts kept in the N selected sentences. Of {sum(len(r['facts']) for r in mh if not r['is_null'])} "
               f"gold facts, {present_total} lie whole in the top-5 chunks (the denominator of the first two columns). "
@@ -443,7 +441,7 @@ def analyse(records: Path) -> str:
     # RealTime QA: does the selection keep a sentence of the gold passage?
     rows = []
     for n_keep in NS:
-        row = [n_keep]
+        row = [str(n_keep)]
         for key in ("emb", "ce", "ce_global", *(f"mix{w}" for w in MIX_WEIGHTS)):
             kept = []
             for r in rt:
@@ -477,8 +475,8 @@ def _combination(first: str, second: str, grids: dict[str, Any], null: list[dict
     alone = [c for c in ok if c[1] == never]
     both = sorted([c for c in ok if c[1] != never], key=lambda c: (-c[2], -min(c[3], c[4])))
     lines = ["", f"Combination: refuse if **{first} < a or {second} < b**. {len(alone)} values of a alone and "
-             f"{len(both)} (a, b) pairs meet the target (≥ 80% of null refused, ≥ 90% of MH answerable and ≥ 90% of "
-             "RTQA answered); the first alone, then the 10 best pairs (most nulls refused):", ""]
+             f"{len(both)} (a, b) pairs meet the target (≥ 80% of null refused, ≥ 90% of MH answerable and "
+             "≥ 90% of RTQA answered); the first alone, then the 10 best pairs (most nulls refused):", ""]
     rows = [[f"{a_:.2f}", "–" if b == never else f"{b:.2f}", f"{100 * r:.1f}", f"{100 * m:.1f}", f"{100 * t:.1f}"]
             for a_, b, r, m, t in sorted(alone, key=lambda c: -c[2]) + both[:10]]
     return lines + _table(["a", "b", "MH null refused", "MH answerable answered", "RTQA answered"], rows)
