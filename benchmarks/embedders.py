@@ -115,15 +115,32 @@ def speed(bench: Path, runs: int) -> dict[str, Any]:
             "query_embedding_ms": query_ms, "questions": len(questions)}
 
 
+def markdown(result: dict[str, Any]) -> str:
+    """The `quality` JSON as one markdown table: a row per metric, a column per embedder and retriever."""
+    labels = list(result)
+    cols = [(label, r) for r in ("dense", "hybrid") for label in labels]
+    lines = ["| dataset | metric | " + " | ".join(f"{label} {r}" for label, r in cols) + " |",
+             "| --- | --- | " + " | ".join("---:" for _ in cols) + " |"]
+    for ds in ("multihop", "realtimeqa"):
+        for metric in result[labels[0]][ds]["dense"]["metrics"]:
+            values = [result[label][ds][r]["metrics"][metric] for label, r in cols]
+            lines.append(f"| {ds} | {metric} | " + " | ".join(f"{v:.3f}" for v in values) + " |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("what", nargs="?", choices=["quality", "speed"], default="quality")
+    p.add_argument("what", nargs="?", choices=["quality", "speed", "table"], default="quality")
     p.add_argument("--bench", type=Path, default=BENCH)
     p.add_argument("--limit", type=int, default=None)
     p.add_argument("--variants", default=",".join(v[0] for v in VARIANTS))
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--out", type=Path, default=None)
+    p.add_argument("--json", type=Path, default=None, help="`table`: a `quality` output file")
     args = p.parse_args(argv)
+    if args.what == "table":
+        print(markdown(json.loads(args.json.read_text())))
+        return 0
     result = quality(args.bench, args.limit, args.variants.split(",")) if args.what == "quality" \
         else speed(args.bench, args.runs)
     text = json.dumps(result, indent=2)

@@ -48,7 +48,10 @@ class CrossEncoder:
         if not texts:
             return []
         encodings = self._model.tokenizer.encode_batch([(query, t) for t in texts])
-        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        # Batches in a canonical order (length, then text): the int8 model quantises activations per run, so a
+        # pair's logit moves a little with its batch-mates; this way one set of texts always scores the same,
+        # whatever order it came in.
+        order = sorted(range(len(texts)), key=lambda i: (len(encodings[i].ids), texts[i]))
         scores = [0.0] * len(texts)
         with self._model.lock:
             for start in range(0, len(order), self.batch_size):
