@@ -72,7 +72,7 @@ def assemble_answer(question: str, standalone: str, hits: Sequence[Hit], draft: 
     text = draft.text
     if not text:
         return Answer(text=refusal, refused=True, **base)  # type: ignore[arg-type]
-    verified = verify_citations(text, hits, relevance, min_relevance)
+    verified = verify_citations(text, hits, relevance, min_relevance, standalone)
     number = {h.chunk.chunk_id: n for n, h in enumerate(hits, start=1)}
     differ = [d for d in differ if d.hit.chunk.chunk_id in number]
     if differ:

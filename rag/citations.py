@@ -90,7 +90,7 @@ def _cited(sentences: list[str]) -> list[list[int]]:
 
 
 def verify_citations(text: str, hits: Sequence[Hit], relevance: Relevance | None = None,
-                     min_relevance: float = 0.0) -> Verified:
+                     min_relevance: float = 0.0, question: str = "") -> Verified:
     """Drop markers that name no passage; check each sentence against the passages it cites (rag/claims.py);
     keep the supported ones, each marker tied to the sentence of its passage that backs the claim.
 
@@ -99,6 +99,7 @@ def verify_citations(text: str, hits: Sequence[Hit], relevance: Relevance | None
         hits: the numbered passages; [n] is hits[n - 1].
         relevance: scores a claim against sentences (the cross-encoder); None skips the relevance check.
         min_relevance: the score a cited sentence must reach.
+        question: what was asked (a claim's words taken from it must be in what it cites).
     """
     sentences, separators, dropped = _split(text, len(hits))
     cited_by = _cited(sentences)
@@ -111,7 +112,8 @@ def verify_citations(text: str, hits: Sequence[Hit], relevance: Relevance | None
         if not tokenize(claim) or looks_like_refusal(claim):
             kept.append((separator, _MARKER_GROUP.sub("", sentence).strip()))
             continue
-        check: ClaimCheck = check_claim(claim, [(n, hits[n - 1]) for n in cited], relevance, min_relevance)
+        check: ClaimCheck = check_claim(claim, [(n, hits[n - 1]) for n in cited], relevance, min_relevance,
+                                        question)
         if not check.supported:
             unsupported.append(claim)
             reasons.append(check.reason)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from index.keyword import tokenize
+from rag.gate import distinctive_words
 from rag.prose import in_context, prose_spans
 from rag.types import Hit
 from rag.values import Value, extract_values, matches, supports
@@ -98,8 +99,13 @@ def _overlap(claim_words: set[str], claim_values: Sequence[Value], sentence: str
 
 
 def check_claim(claim: str, cited: Sequence[tuple[int, Hit]], relevance: Relevance | None,
-                min_relevance: float) -> ClaimCheck:
-    """Check one answer sentence (markers removed) against the passages it cites, as (n, hit) pairs."""
+                min_relevance: float, question: str = "") -> ClaimCheck:
+    """Check one answer sentence (markers removed) against the passages it cites, as (n, hit) pairs.
+
+    `question`: what was asked. The words a claim takes from it must be in the cited passages: "Kestria's
+    unemployment rate is 4.5%" cites an article on Kestria's interest rate of 4.5% — every value is there, but
+    "unemployment" is not.
+    """
     if not cited:
         return ClaimCheck(False, "cites no source", ())
     sentences = {n: _prose(hit) for n, hit in cited}
@@ -109,6 +115,12 @@ def check_claim(claim: str, cited: Sequence[tuple[int, Hit]], relevance: Relevan
     values = supports(claim, f"{passages}\n{labels}")
     if not values.supported:
         return ClaimCheck(False, "not in the cited passages: " + ", ".join(v.text for v in values.missing), ())
+    if question and not is_conclusion(claim):
+        cited_words = {w[:5] for _, hit in cited for w in tokenize(f"{hit.meta.title} {hit.chunk.text}")}
+        asked = {w[:5] for w in distinctive_words(question)}
+        missing = [w for w in distinctive_words(claim) if w[:5] in asked and w[:5] not in cited_words]
+        if missing:
+            return ClaimCheck(False, "the cited passages do not mention " + ", ".join(missing), ())
     for v in values.values:
         if v.kind not in _QUANTITIES or hedged(claim, v.start, v.end):
             continue

@@ -120,3 +120,16 @@ def test_datelines_are_cut_and_bylines_dropped() -> None:
     assert dateline_length("Biden - who met him - said so.") == 0
     assert is_metadata("By Jane Doe") and is_metadata("Reporting by Jane Doe; Editing by Tom Smith")
     assert not is_metadata("Sources say the deal is close.") and not is_metadata("By Monday the deal was done.")
+
+
+def test_a_claim_about_what_the_passage_never_mentions_is_not_supported(scorer: CrossEncoder) -> None:
+    """A same-topic question the article does not answer: every value of the claim is there, its subject is not."""
+    rate = _hit("The Central Bank of Kestria raised its key interest rate to 4.5% on Thursday, its tenth increase in a "
+                "row, as inflation stayed well above target.", "Kestria Financial Times", "2023-09-14",
+                "Central Bank of Kestria lifts its key rate to 4.5%")
+    v = verify_citations("Kestria's unemployment rate is 4.5% [1].", [rate], scorer.score, THRESHOLD,
+                         question="What is Kestria's unemployment rate?")
+    assert v.text == "" and "unemployment" in v.reasons[0]
+    v = verify_citations("Kestria's key interest rate is 4.5% [1].", [rate], scorer.score, THRESHOLD,
+                         question="What is Kestria's key interest rate?")
+    assert v.text == "Kestria's key interest rate is 4.5% [1]."
