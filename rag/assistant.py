@@ -82,7 +82,11 @@ class AnswerStream:
                 # The cross-encoder knows nothing of dates: it weighs the question without its time words
                 # ("in 2020" lowered every sentence that does not say 2020), and the time is the bonus.
                 weighed = self._reader.weigh(self._topic or self.standalone, hits, self._during)
-                self._differ = find_disagreement(self.standalone, weighed, hits, self._newest_first)
+                t = self.time_range
+                # Two days' grace: publication times, time zones, and "after 4 October" reported on the 4th.
+                not_before = (t.since - timedelta(days=2)).isoformat() if t and t.since and t.strict else ""
+                self._differ = find_disagreement(self.standalone, weighed, hits, self._newest_first,
+                                                 not_before=not_before)
                 must = [w for w in weighed for d in self._differ
                         if hits[w.hit].chunk.chunk_id == d.hit.chunk.chunk_id and w.start <= d.start < w.end]
                 self._readings = self._reader.read(self.standalone, hits, self._max_sources, weighed, must)

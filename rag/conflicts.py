@@ -54,8 +54,12 @@ def _clause(sentence: str, start: int, end: int) -> tuple[int, int]:
 
 
 def find_disagreement(question: str, weighed: Sequence[Weighed], hits: Sequence[Hit], newest_first: bool = True,
-                      min_relevance: float = 0.0, per_article: int = 4) -> tuple[DatedValue, ...]:
-    """The dated figures of the sources when they differ; () when they agree or give none."""
+                      min_relevance: float = 0.0, per_article: int = 4, not_before: str = "") -> tuple[DatedValue, ...]:
+    """The dated figures of the sources when they differ; () when they agree or give none.
+
+    `not_before` (an ISO day): articles published before it cannot report the time the question asks about, so
+    their figures are left out ("What was the minimum wage in 2025?" is not answered by a 2022 article).
+    """
     kinds = {"percent", "money"} | ({"number"} if _COUNTS.search(question) else set())
     question_values = {v.norm for v in extract_values(question)}  # "Did it rise above 5%?": 5% is no answer
     taken: dict[str, int] = {}
@@ -64,6 +68,8 @@ def find_disagreement(question: str, weighed: Sequence[Weighed], hits: Sequence[
         if w.score < min_relevance:
             break
         hit = hits[w.hit]
+        if not_before and hit.meta.published and hit.meta.published[:10] < not_before:
+            continue
         aid = hit.chunk.article_id
         figures = [v for v in extract_values(w.text) if v.kind in kinds and v.norm not in question_values]
         if not figures or taken.get(aid, 0) >= per_article:

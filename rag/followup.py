@@ -50,13 +50,13 @@ def time_range(frame: TimeFrame | None, today: date, question: str = "") -> Time
     """How a named time applies to the evidence (the rule of rag/retrieve.py):
     - A time that begins after `today` is a plan or a forecast reported now ("by 2035", "the 2026 World Cup"):
       it changes nothing. Nor does "Today" inside a name ("Business Today", "USA Today").
-    - One time with a year ("in 2020", "since March 2024", "between 2019 and 2021") is strict: articles
+    - Any time ranks the evidence: articles published during it come first (rag/retrieve.py).
+    - One time with a year ("in 2020", "since March 2024", "between 2019 and 2021") is also strict: articles
       published before it began (less two days, for time zones and "after 4 October" reported on the 4th) cannot
-      report it and are left out.
-    - Everything else only ranks: a day or month without a year ("on October 18th": which year is a guess),
-      a time counted from today ("last week": in a quoted or compared context it is often counted from the
-      article), and several times in one question (a comparison of reports on two dates, or a typo in one).
-    Measured on MultiHop-RAG: strict floors for all of these cost 1.8 points of evidence recall (docs/BENCHMARKS.md).
+      report it, so they never supply the dated figures of a "Sources differ" timeline (rag/conflicts.py).
+    - A day or month without a year ("on October 18th": which year is a guess), a time counted from today ("last
+      week": in a quoted or compared context it is often counted from the article), and several times in one
+      question (a comparison of reports on two dates, or a typo in one) only rank.
     """
     if frame is None or (frame.since is not None and frame.since > today):
         return None

@@ -165,7 +165,7 @@ class TimeRange:
     since: date | None
     until: date | None
     phrase: str  # the words of the question, e.g. "in 2020"
-    strict: bool = True  # articles published before `since` are left out (else the time only ranks them)
+    strict: bool = True  # articles published before `since` supply no dated figures (it always ranks)
 
     def to_dict(self) -> dict[str, Any]:
         return {"since": self.since.isoformat() if self.since else None,
