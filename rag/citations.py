@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from index.chunking import sentence_spans
 from index.keyword import tokenize
-from rag.claims import ClaimCheck, Relevance, check_claim
+from rag.claims import ClaimCheck, Relevance, check_claim, is_conclusion
+from rag.prompts import source_label
 from rag.types import Citation, Hit
 
 _MARKER_GROUP = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -90,7 +91,7 @@ def _cited(sentences: list[str]) -> list[list[int]]:
 
 
 def verify_citations(text: str, hits: Sequence[Hit], relevance: Relevance | None = None,
-                     min_relevance: float = 0.0, question: str = "") -> Verified:
+                     min_relevance: float = 0.0, question: str = "", dated: bool = False) -> Verified:
     """Drop markers that name no passage; check each sentence against the passages it cites (rag/claims.py);
     keep the supported ones, each marker tied to the sentence of its passage that backs the claim.
 
@@ -100,6 +101,9 @@ def verify_citations(text: str, hits: Sequence[Hit], relevance: Relevance | None
         relevance: scores a claim against sentences (the cross-encoder); None skips the relevance check.
         min_relevance: the score a cited sentence must reach.
         question: what was asked (a claim's words taken from it must be in what it cites).
+        dated: say as of when: every supported sentence gets its sources' outlet and day,
+            "… [1] (dpa, 24 Nov 2020)." (news changes; a reader must see when a source said it, also when the
+            sentence names a time of its own: "since 2014" says nothing of when that was still true).
     """
     sentences, separators, dropped = _split(text, len(hits))
     cited_by = _cited(sentences)
@@ -124,7 +128,11 @@ def verify_citations(text: str, hits: Sequence[Hit], relevance: Relevance | None
         body = _MARKER_GROUP.sub("", sentence).rstrip()
         stop = body[-1] if body and body[-1] in ".!?" else ""
         body = body[:-1] if stop else body
-        kept.append((separator, f"{body} {''.join(f'[{n}]' for n in shown)}{stop}"))
+        when = ""
+        if dated and not is_conclusion(claim):
+            labels = [source_label(hits[n - 1].meta.outlet, hits[n - 1].meta.published) for n in shown]
+            when = f" ({'; '.join(dict.fromkeys(lb for lb in labels if lb != 'unknown source'))})".replace(" ()", "")
+        kept.append((separator, f"{body} {''.join(f'[{n}]' for n in shown)}{when}{stop}"))
         for ev in check.evidence:
             score = ev.relevance if ev.relevance is not None else 0.0
             if ev.n in shown and (ev.n not in quotes or score > quotes[ev.n][0]):

@@ -54,6 +54,9 @@ class AnswerSettings(BaseModel):
                                                           "(cross-encoder logit) is not shown to the model.")
     time_bonus: float = Field(4.0, ge=0, description="Added to the cross-encoder score of sentences from articles "
                                                      "published during the time a question names.")
+    answer_relevance: float = Field(0.0, description="Cross-encoder score (question vs answer sentence) the best "
+                                                     "sentence of an answer must reach, else the answer is a "
+                                                     "refusal: the passages found do not answer the question.")
     claim_relevance: float = Field(0.0, description="Cross-encoder score a cited sentence must reach for an answer "
                                                     "sentence to count as supported.")
 
