@@ -95,3 +95,48 @@ def test_follow_up_question_is_searched_with_its_context(seeded_home: Path) -> N
     first = assistant.ask(NATO)
     follow = assistant.stream("And what did Poland do?", history=[Turn(NATO, first)])
     assert NATO in follow.standalone
+
+
+SAME_TOPIC_UNANSWERED = [  # whole articles of tests/data/timeline and the seeds; none of these is answered there
+    "What is Kestria's unemployment rate?", "Who designed the Lusk harbour bridge?",
+    "How many trams will cross the Lusk bridge each day?", "What did Valdoria's unions demand for 2026?",
+    "When will the Central Bank of Kestria next meet?", "How much did NATO spend on defence in Afghanistan?",
+    "What is the population of Port Ardent?", "Which company will build the Lusk harbour bridge?",
+    "What did Stoltenberg say about China?",
+]
+SAME_TOPIC_ANSWERED = {"What is the minimum wage in Valdoria?": "12.82", "Who met Biden on Monday?": "Stoltenberg",
+                       "How much will the Lusk harbour bridge cost?": "410 million"}
+
+
+@pytest.fixture(scope="module")
+def newsroom(tmp_path_factory: pytest.TempPathFactory, gguf_path: Path) -> Assistant:
+    from tests.conftest import CORPUS
+    from tests.rag.test_time_and_conflicts import TIMELINE
+
+    a = Assistant.from_settings(Settings(home=tmp_path_factory.mktemp("newsroom"),
+                                         llm={"backend": "local", "model_dir": gguf_path.parent}))
+    a.add_paths([TIMELINE, CORPUS])
+    return a
+
+
+@pytest.mark.slow
+def test_same_topic_questions_the_articles_do_not_answer_are_refused(newsroom: Assistant) -> None:
+    """Whole articles make the similarity gate pass for same-topic questions; the checks after the model refuse
+    them. Measured: 7 of 9 (docs/BENCHMARKS.md); the two that pass quote a true, cited sentence on the bridge."""
+    answers = {q: newsroom.ask(q) for q in SAME_TOPIC_UNANSWERED}
+    refused = [q for q, a in answers.items() if a.refused]
+    assert len(refused) >= 7, {q: a.text for q, a in answers.items() if not a.refused}
+    for q, a in answers.items():
+        if a.refused:
+            assert a.to_dict()["nearest_passages"], q  # a refusal still shows where to look
+    for q, expected in SAME_TOPIC_ANSWERED.items():
+        answer = newsroom.ask(q)
+        assert not answer.refused and expected in answer.text, (q, answer.text)
+
+
+@pytest.mark.slow
+def test_dated_disagreement_with_the_embedded_model(newsroom: Assistant) -> None:
+    answer = newsroom.ask("What is the minimum wage in Valdoria?")
+    assert {"Ardent Daily", "Valdoria Courier"} <= {c.hit.meta.outlet for c in answer.citations}, answer.text
+    for value, day in (("12.82 euros", "2 Jan 2025"), ("9.82 euros", "4 Jan 2022")):
+        assert value in answer.text and day in answer.text, answer.text
