@@ -129,7 +129,7 @@ def _run_one(suite: Suite, session: _Session, items: Sequence[Any], retriever: s
             elif (hits := suite.gold_hits(item)) is not None:
                 answer = answer_from_hits(suite.question(item), hits, answerer.llm, ExtractiveLLM(),
                                           suite.instructions(item), answerer.reader.read,
-                                          answerer.reader.scorer.score, answerer.settings.answer.claim_relevance)
+                                          answerer.cross_encoder.score, answerer.settings.answer.claim_relevance)
             else:
                 records.append(rec)
                 continue

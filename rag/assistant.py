@@ -22,7 +22,7 @@ from rag.followup import Standalone, standalone
 from rag.gate import decide
 from rag.llm import LLM, make_llm
 from rag.prompts import REFUSAL_TEXT
-from rag.reading import Reader
+from rag.reading import EmbeddingScorer, Reader, Scorer
 from rag.rerank import CrossEncoder
 from rag.retrieve import HybridRetriever, Retrieval
 from rag.settings import AnswerSettings, Settings
@@ -38,7 +38,7 @@ class AnswerStream:
     """
 
     def __init__(self, question: str, standalone: Standalone, retrieval: Retrieval, refused_by_gate: bool,
-                 reader: Reader, llm: Callable[[], LLM], backend: str, checks: AnswerSettings,
+                 reader: Reader, judge: Scorer, llm: Callable[[], LLM], backend: str, checks: AnswerSettings,
                  max_sources: int, instructions: str = "", retrieve_ms: int = 0, newest_first: bool = True,
                  filters: Filters = Filters(), during: tuple[str, str] | None = None) -> None:
         self.question = question
@@ -51,6 +51,7 @@ class AnswerStream:
         self.refused_by_gate = refused_by_gate
         self.instructions = instructions.strip()  # for the LLM only: never searched, never in Answer.question
         self._reader = reader
+        self._judge = judge  # the cross-encoder that checks claims
         self._llm = llm
         self._checks = checks
         self._max_sources = max_sources
@@ -103,7 +104,7 @@ class AnswerStream:
         refusal = (f"The indexed articles do not say: {describe(self.filters)}." if self.retrieval.nothing_in_scope
                    else REFUSAL_TEXT)
         answer = assemble_answer(self.question, self.standalone, self.hits, self._draft, None,
-                                 self._reader.scorer.score, self._checks.claim_relevance, self._differ, refusal,
+                                 self._judge.score, self._checks.claim_relevance, self._differ, refusal,
                                  self._checks.answer_relevance)
         check_ms = round((time.perf_counter() - t0) * 1000)
         # "rerank" is the cross-encoder's share: choosing the sentences read, then checking the claims.
@@ -154,7 +155,8 @@ class Assistant:
         self.settings = settings
         self.index = index
         self.retriever = retriever or HybridRetriever(index, settings.retrieval)
-        self.reader = Reader(_LazyCrossEncoder(), settings.answer)
+        self.cross_encoder = _LazyCrossEncoder()
+        self.reader = Reader(EmbeddingScorer(index.embedder), settings.answer)
         self._llm = llm
         self._llm_lock = threading.Lock()
 
@@ -197,7 +199,8 @@ class Assistant:
         backend = self._llm.name if self._llm is not None else self.settings.llm.backend
         # A question about a past time reads its timeline oldest first; about now (or no time), newest first.
         past = st.time is not None and st.time.until is not None and st.time.until < today - timedelta(days=31)
-        return AnswerStream(question.strip(), st, retrieval, refused, self.reader, lambda: self.llm, backend,
+        return AnswerStream(question.strip(), st, retrieval, refused, self.reader, self.cross_encoder,
+                            lambda: self.llm, backend,
                             self.settings.answer, k, instructions, retrieve_ms,
                             newest_first=not past or is_about_now(question), filters=filters,
                             during=self.retriever.focus(st.searched, as_of, filters, st.time).during)

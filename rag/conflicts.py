@@ -1,8 +1,8 @@
 """When sources from different dates or outlets give different figures for what was asked: found in code.
 
 The embedded 1.5B model ignores "say which source and date says what", so the answer does not depend on it:
-1. The cross-encoder has weighed the retrieved passages' sentences against the question (rag/reading.py). Of
-   each article, the best `per_article` sentences that give a figure and reach `min_relevance` are looked at.
+1. The reader has weighed the retrieved passages' sentences against the question (rag/reading.py). Of each
+   article, the best `per_article` sentences that give a figure and reach `min_relevance` (cosine) are looked at.
 2. Their figures are read (rag/values.py): percentages and amounts of money always; plain numbers only when the
    question asks for a count ("how many", "death toll"…), since "within the next two years" or "30 allies" would
    otherwise be taken for an answer.
@@ -54,7 +54,7 @@ def _clause(sentence: str, start: int, end: int) -> tuple[int, int]:
 
 
 def find_disagreement(question: str, weighed: Sequence[Weighed], hits: Sequence[Hit], newest_first: bool = True,
-                      min_relevance: float = 0.0, per_article: int = 4, not_before: str = "") -> tuple[DatedValue, ...]:
+                      min_relevance: float = 0.3, per_article: int = 4, not_before: str = "") -> tuple[DatedValue, ...]:
     """The dated figures of the sources when they differ; () when they agree or give none.
 
     `not_before` (an ISO day): articles published before it cannot report the time the question asks about, so

@@ -9,8 +9,8 @@ from index.keyword import tokenize
 from rag.llm import LLM
 from rag.types import Prompt
 
-# A second sentence joins the answer only when the cross-encoder rates it nearly as high as the first (logits).
-_NEARLY = 2.0
+# A second sentence joins the answer only when it is nearly as similar to the question as the first (cosine).
+_NEARLY = 0.05
 
 
 class ExtractiveLLM(LLM):
@@ -27,7 +27,7 @@ class ExtractiveLLM(LLM):
 def extractive_answer(prompt: Prompt, max_sentences: int = 2) -> str:
     """'Sentence one [1]. Sentence two [3].' from the sentences the prompt's readings hold, best first.
 
-    The cross-encoder's scores rank them when the reader judged them; otherwise the words they share with the
+    The reader's similarity scores rank them when it weighed them; otherwise the words they share with the
     question do. '' when nothing read shares a content word with the question.
     """
     q = set(tokenize(prompt.searched))

@@ -43,17 +43,17 @@ class AnswerSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    read_from: int = Field(8, gt=0, le=40, description="Retrieved passages whose sentences the cross-encoder "
-                                                       "weighs; the model is shown at most `retrieval.k` of them.")
-    read_candidates: int = Field(24, gt=0, description="Sentences the cross-encoder scores per question (the "
-                                                       "ones sharing most words with it): its cost grows with them.")
-    read_sentences: int = Field(5, ge=0, description="Sentences (in all) the model reads of the passages, the "
-                                                     "cross-encoder's best; 0 gives it whole passages.")
+    read_from: int = Field(8, gt=0, le=40, description="Retrieved passages whose sentences are weighed; the model "
+                                                       "is shown at most `retrieval.k` of them.")
+    read_candidates: int = Field(24, gt=0, description="Sentences weighed per question (the ones sharing most "
+                                                       "words with it).")
+    read_sentences: int = Field(6, ge=0, description="Sentences (in all) the model reads of the passages, the "
+                                                     "most similar to the question; 0 gives it whole passages.")
     read_per_source: int = Field(2, gt=0, description="At most this many sentences of one passage.")
-    min_source_relevance: float = Field(-4.0, description="A passage whose best sentence scores below this "
-                                                          "(cross-encoder logit) is not shown to the model.")
-    time_bonus: float = Field(4.0, ge=0, description="Added to the cross-encoder score of sentences from articles "
-                                                     "published during the time a question names.")
+    min_source_relevance: float = Field(0.15, description="A passage whose best sentence is less similar than this "
+                                                          "(cosine) to the question is not shown to the model.")
+    time_bonus: float = Field(0.15, ge=0, description="Added to the similarity (cosine) of sentences from articles "
+                                                      "published during the time a question names.")
     answer_relevance: float = Field(0.0, description="Cross-encoder score (question vs answer sentence) the best "
                                                      "sentence of an answer must reach, else the answer is a "
                                                      "refusal: the passages found do not answer the question.")
