@@ -93,7 +93,7 @@ class AnswerStream:
                 self._readings = self._reader.read(self.standalone, hits, self._max_sources, weighed, must)
                 self._read_ms = round((time.perf_counter() - t0) * 1000)
                 prompt = Prompt(self.asked, self._readings, self.instructions, self.standalone)
-                yield from self._draft.write(self._llm(), prompt, ExtractiveLLM())
+                yield from self._draft.write(self._llm(), prompt, ExtractiveLLM(self._judge.score))
         finally:
             self._done = True
 
@@ -169,7 +169,7 @@ class Assistant:
         """Loaded on first use: the local model costs seconds and ~2 GB, not needed to add articles."""
         with self._llm_lock:
             if self._llm is None:
-                self._llm = make_llm(self.settings.llm)
+                self._llm = make_llm(self.settings.llm, self.cross_encoder.score)
             return self._llm
 
     # --- questions -------------------------------------------------------------------------------

@@ -6,11 +6,16 @@ import math
 from collections.abc import Iterator
 
 from index.keyword import tokenize
+from rag.claims import Relevance
 from rag.llm import LLM
 from rag.types import Prompt
 
-# A second sentence joins the answer only when it is nearly as similar to the question as the first (cosine).
+# A second sentence joins the answer only when it is nearly as similar to the question as the first (cosine),
+# or, judged by the cross-encoder, nearly as relevant (logits).
 _NEARLY = 0.05
+_NEARLY_JUDGED = 2.0
+# The cross-encoder re-weighs this many of the most similar sentences (each pair costs a few ms).
+_JUDGED = 12
 
 
 class ExtractiveLLM(LLM):
@@ -18,17 +23,23 @@ class ExtractiveLLM(LLM):
 
     name = "extractive"
 
+    def __init__(self, judge: Relevance | None = None) -> None:
+        self.judge = judge
+
     def write(self, prompt: Prompt) -> Iterator[str]:
-        text = extractive_answer(prompt)
+        text = extractive_answer(prompt, judge=self.judge)
         if text:
             yield text
 
 
-def extractive_answer(prompt: Prompt, max_sentences: int = 2) -> str:
+def extractive_answer(prompt: Prompt, max_sentences: int = 2, judge: Relevance | None = None) -> str:
     """'Sentence one [1]. Sentence two [3].' from the sentences the prompt's readings hold, best first.
 
     The reader's similarity scores rank them when it weighed them; otherwise the words they share with the
-    question do. '' when nothing read shares a content word with the question.
+    question do. With a `judge` (the cross-encoder), the most similar few are re-ranked by whether they answer
+    the question: similarity favours sentences about the topic ("NATO's most important task is …" for "What
+    is the NATO spending target?"), the cross-encoder the one that gives the target. '' when nothing read
+    shares a content word with the question.
     """
     q = set(tokenize(prompt.searched))
     scored: list[tuple[float, float, int, str]] = []  # (relevance, overlap, n, sentence)
@@ -44,11 +55,18 @@ def extractive_answer(prompt: Prompt, max_sentences: int = 2) -> str:
             relevance = r.relevance[k] if k < len(r.relevance) else lexical
             scored.append((relevance, lexical, r.n, sentence))
     scored.sort(key=lambda t: (-t[0], -t[1]))
+    weighed = bool(prompt.readings and prompt.readings[0].relevance)
+    nearly = _NEARLY
+    if judge is not None and scored:
+        scored = scored[:_JUDGED]
+        judged = judge(prompt.searched, [t[3] for t in scored])
+        scored = sorted(((j, lexical, n, sentence) for j, (_, lexical, n, sentence) in zip(judged, scored)),
+                        key=lambda t: (-t[0], -t[1]))
+        weighed, nearly = True, _NEARLY_JUDGED
     chosen: list[tuple[int, str]] = []
     for relevance, lexical, n, sentence in scored:
-        judged = bool(prompt.readings[0].relevance)
         # A further sentence must match nearly as well as the best one, or it is noise.
-        if chosen and (relevance < scored[0][0] - _NEARLY if judged else lexical < 0.7 * scored[0][1]):
+        if chosen and (relevance < scored[0][0] - nearly if weighed else lexical < 0.7 * scored[0][1]):
             break
         if sentence not in (c[1] for c in chosen):
             chosen.append((n, sentence))

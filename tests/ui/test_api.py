@@ -161,8 +161,11 @@ def test_streamed_completion_ends_with_the_checked_answer_and_citations(client: 
     assert any(STOLTENBERG in c["quote"] for c in last["citations"])
     text = "".join(e["choices"][0]["delta"].get("content") or "" for e in chunks)
     streamed, sources = text.split("\n\n**Sources**\n")
-    # The stream is the raw text ("…president. [1]"); `answer` is the checked one ("…president [1].").
-    assert re.sub(r"\W", "", streamed) == re.sub(r"\W", "", last["answer"]) and "[1]" in last["answer"]
+    # The stream is the raw text ("…president. [1]"); `answer` is the checked one, dated by its sources
+    # ("…president [1] (dpa, 24 Nov 2020).").
+    checked = re.sub(r" \([^()]+, \d{1,2} \w{3} \d{4}\)", "", last["answer"])
+    assert checked != last["answer"] and "(dpa, 24 Nov 2020)" in last["answer"]
+    assert re.sub(r"\W", "", streamed) == re.sub(r"\W", "", checked) and "[1]" in last["answer"]
     assert "dpa, 2020-11-24" in sources
 
 
