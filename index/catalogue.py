@@ -180,6 +180,29 @@ class Catalogue:
                 out.update((aid, (outlet or "", (published or "")[:10])) for aid, outlet, published in rows)
         return out
 
+    def article_ids_published(self, since: str | None, until: str | None, outlets: Sequence[str],
+                              limit: int) -> list[str] | None:
+        """Ids of complete articles published in [since, until] (ISO days, inclusive) by these outlets (any when
+        empty); None when more than `limit` match (the caller then filters candidates instead)."""
+        where = ["status = 'complete'"]
+        params: dict[str, object] = {"limit": limit + 1}
+        if since:
+            where.append("substr(published, 1, 10) >= :since")
+            params["since"] = since
+        if until:
+            where.append("substr(published, 1, 10) <= :until")
+            params["until"] = until
+        if since or until:
+            where.append("published IS NOT NULL")
+        sql = f"SELECT article_id FROM articles WHERE {' AND '.join(where)}"
+        query = text(sql + " LIMIT :limit")
+        if outlets:
+            query = text(sql + " AND outlet IN :outlets LIMIT :limit").bindparams(bindparam("outlets", expanding=True))
+            params["outlets"] = list(outlets)
+        with self.reading() as db:
+            ids = [r[0] for r in db.execute(query, params)]
+        return ids if len(ids) <= limit else None
+
     def outlets(self) -> list[str]:
         """Distinct outlets of complete articles, sorted."""
         with self.reading(snapshot=False) as db:

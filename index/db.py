@@ -24,6 +24,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 
 from index.errors import BackendUnavailable, ConfigError
+from index.settings import IndexSettings
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 _MIGRATION_LOCK = 0x6E657773  # "news": the advisory lock id that serialises Postgres upgrades
@@ -172,6 +173,11 @@ def sqlite_url(path: Path) -> str:
 
 def is_postgres(url: str) -> bool:
     return url.startswith(("postgresql://", "postgresql+psycopg://", "postgres://"))
+
+
+def catalogue_database(settings: IndexSettings) -> Database:
+    """The catalogue's database: NEWSDESK_DATABASE_URL when set, else SQLite under the home directory."""
+    return Database(settings.database_url or sqlite_url(settings.catalogue_path), migrate=settings.migrate)
 
 
 _engines: dict[str, Engine] = {}

@@ -23,3 +23,15 @@ class IndexBusy(NewsdeskError):
 
 class NotFound(NewsdeskError):
     """An article id that the catalogue does not know."""
+
+
+class FetchRefused(InputError):
+    """A URL was refused by one of the fetcher's safety rules; the message names the rule and the setting."""
+
+    def __init__(self, message: str, rule: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+
+
+class FetchFailed(InputError):
+    """A page could not be fetched (the server is unreachable, answered an error, or broke off)."""

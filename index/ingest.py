@@ -2,12 +2,14 @@
 
 Runs under the index's write lock (`NewsIndex.writing`). Articles are committed in groups of about
 `commit_chunks` chunks: rows `pending`, vectors upserted, then rows `complete` in one transaction.
+Sources are consumed as they come (a generator of 20,000 bulk rows is never listed): only the current
+group's articles are held, and each outcome keeps ids and a short reason, never the text.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence, Sized
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,14 +21,14 @@ from index.types import Article, Chunk, IngestOutcome, IngestReport
 if TYPE_CHECKING:
     from index.news_index import NewsIndex
 
-Progress = Callable[[int, int, str], None]  # (done, total, current item)
+Progress = Callable[[int, int | None, str], None]  # (done, total or None when not known in advance, current item)
 _Pending = tuple[Article, list[Chunk], list[str]]  # article, its chunks, the ids it replaces
 
 
 def ingest_sources(index: NewsIndex, sources: Iterable[Source], progress: Progress | None = None,
                    on_wait: Callable[[str], None] | None = None) -> IngestReport:
     """See `NewsIndex.ingest`."""
-    items = [s for s in sources if not _is_inside(s, index.settings.home)]
+    total = len(sources) if isinstance(sources, Sized) else None
     outcomes: list[IngestOutcome] = []
     with index.writing(on_wait):
         index.finish_interrupted()
@@ -35,9 +37,14 @@ def ingest_sources(index: NewsIndex, sources: Iterable[Source], progress: Progre
         batch_urls: dict[str, str] = {}  # url -> article id added earlier in this batch
         group: list[_Pending] = []
         group_size = 0
-        for n, source in enumerate(items):
+        n = 0
+        for source in sources:
+            if _is_inside(source, index.settings.home):
+                total = None if total is None else total - 1
+                continue
             if progress:
-                progress(n, len(items), source.label)
+                progress(n, total, source.label)
+            n += 1
             try:
                 article = source.parse(index.settings.max_file_bytes)
             except InputError as e:
@@ -65,7 +72,7 @@ def ingest_sources(index: NewsIndex, sources: Iterable[Source], progress: Progre
         if group:
             outcomes.extend(_commit(index, group))
         if progress:
-            progress(len(items), len(items), "updating keyword index")
+            progress(n, n, "updating keyword index")
         # Also when nothing changed now: a writer killed after its last commit left BM25 behind (a no-op when
         # this home's keyword index is current).
         index.rebuild_keyword()

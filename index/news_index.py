@@ -23,6 +23,7 @@ from index.chunking import chunk_article
 from index.db import Database, is_postgres, sqlite_url
 from index.embedding import Embedder, load_embedder
 from index.errors import ConfigError, NotFound
+from index.feed_store import FeedStore
 from index.ingest import Progress, ingest_sources
 from index.keyword import KeywordBuild, KeywordIndex
 from index.lock import FileWriteLock, PostgresWriteLock, WriteLock
@@ -75,6 +76,7 @@ class NewsIndex:
         self.catalogue = Catalogue(db)
         self.lock: WriteLock = (PostgresWriteLock(db, settings.lock_timeout_s) if db.dialect == "postgresql"
                                 else FileWriteLock(settings.home, settings.lock_timeout_s))
+        self.feeds = FeedStore(self.catalogue.db)
         self.embedder: Embedder = embedder or load_embedder(settings.embedding_model, settings.embed_batch)
         self.store = ChunkStore(settings, client, version=self.catalogue.store_version)
         self.keyword = KeywordIndex(settings.keyword_dir)

@@ -1,4 +1,5 @@
-"""Files, bytes and pasted text -> Article: encoding, HTML to text, metadata; rejects bad input."""
+"""Files, bytes, fetched pages and pasted text -> Article: encoding, HTML and PDF to text, metadata; rejects bad
+input."""
 
 from __future__ import annotations
 
@@ -8,12 +9,18 @@ import re
 import stat
 import unicodedata
 from datetime import date, datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from index.errors import InputError
 from index.types import Article, ArticleMeta
 
-SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+if TYPE_CHECKING:
+    from index.fetch import Page
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf")
 MAX_TITLE_CHARS = 300
 _MIN_TEXT_CHARS = 20
 # Longest run without a space or line break that text may have. Real prose, long URLs and CJK
@@ -26,7 +33,6 @@ _BINARY_MAGIC = {
     b"\x89PNG": "a PNG image",
     b"\x7fELF": "an ELF executable",
     b"PK\x03\x04": "a zip archive (or docx/xlsx)",
-    b"%PDF": "a PDF (convert it to text first)",
     b"\xff\xd8\xff": "a JPEG image",
     b"GIF8": "a GIF image",
     b"\x1f\x8b": "a gzip archive",
@@ -87,6 +93,11 @@ def normalise_date(value: object) -> str | None:
     text = str(value).strip().replace("/", "-")
     m = re.match(r"(\d{4})-(\d{1,2})-(\d{1,2})", text)
     if not m:
+        # Feeds and exports write RFC 822 dates: "Tue, 05 Mar 2024 09:30:00 GMT".
+        try:
+            return parsedate_to_datetime(str(value)).date().isoformat()
+        except (TypeError, ValueError, IndexError):
+            pass
         raise InputError(f"Date {value!r} is not in YYYY-MM-DD form.")
     try:
         return date(int(m[1]), int(m[2]), int(m[3])).isoformat()
@@ -200,9 +211,77 @@ def parse_bytes(data: bytes, name: str, meta: dict[str, object] | None = None, *
     suffix = Path(safe_name).suffix.lower()
     if suffix and suffix not in SUPPORTED_SUFFIXES:
         raise InputError(f"{safe_name}: unsupported file type {suffix!r}; use one of {', '.join(SUPPORTED_SUFFIXES)}.")
+    if suffix == ".pdf" or data.startswith(b"%PDF"):
+        return parse_pdf(data, meta, source=source or safe_name, max_bytes=max_bytes)
     text = decode_bytes(data, safe_name)
     is_html = suffix in (".html", ".htm") or bool(re.match(r"\s*(<!doctype html|<html)", text[:200], re.I))
     return parse_text(text, meta, source=source or safe_name, is_html=is_html)
+
+
+def parse_pdf(data: bytes, meta: dict[str, object] | None = None, *, source: str, max_bytes: int = 20_000_000,
+              defaults: dict[str, object] | None = None) -> Article:
+    """A PDF -> Article; title, author and date from its metadata unless `meta` (a sidecar, an API call) says;
+    `defaults` (a feed's) fill only what the PDF does not say.
+
+    Raises:
+        InputError: damaged, password-protected or scanned (no text layer), or bad metadata.
+    """
+    from index.pdf import read_pdf
+
+    pdf = read_pdf(data, source, max_chars=max_bytes)
+    own: dict[str, object] = {"title": pdf.title, "author": pdf.author, "published": pdf.published}
+    fields = {**_present(defaults), **_present(own), **_present(meta)}
+    return parse_text(pdf.text, fields, source=source)
+
+
+def _present(fields: dict[str, object] | None) -> dict[str, object]:
+    return {k: v for k, v in (fields or {}).items() if v not in (None, "")}
+
+
+def parse_page(page: Page, meta: dict[str, object] | None = None, *, defaults: dict[str, object] | None = None,
+               max_bytes: int = 20_000_000) -> Article:
+    """A fetched web page, PDF or text -> Article whose `url` is the page's canonical URL (when it is on the
+    same site) or else the URL after redirects: that URL is what a changed page replaces. `meta` overrides what
+    the page says about itself; `defaults` only fill what it does not say.
+
+    Raises:
+        InputError: the page is a feed, or has no article text, or its metadata is bad.
+    """
+    source = page.url
+    if page.kind in ("feed", "xml"):
+        raise InputError(f"{source}: is a news feed (RSS/Atom), not an article; follow it with "
+                         f"`newsdesk feeds add {source}`.")
+    given = {k: v for k, v in _present(defaults).items() if k != "url"}
+    if page.kind == "pdf":
+        return parse_pdf(page.data, {"url": page.final_url, **_present(meta)}, source=source, max_bytes=max_bytes,
+                         defaults=given)
+    text = _decode_page(page)
+    fields: dict[str, object] = {}
+    if page.kind == "html":
+        fields, text = _html_to_text(text)
+    canonical = fields.pop("url", None)
+    fields = {**given, **fields, **_present(meta)}
+    if not fields.get("url"):
+        fields["url"] = canonical if canonical and _same_site(str(canonical), page.final_url) else page.final_url
+    return parse_text(text, fields, source=source)
+
+
+def _decode_page(page: Page) -> str:
+    if page.charset:
+        try:
+            return page.data.decode(page.charset, errors="replace")
+        except LookupError:
+            pass  # an unknown charset name: guess as for files
+    return decode_bytes(page.data, page.url)
+
+
+def _same_site(url: str, other: str) -> bool:
+    # A page may name its canonical URL only on its own site: otherwise a hostile page could claim another
+    # outlet's URL and replace that outlet's article.
+    def host(u: str) -> str:
+        return (urlsplit(u).hostname or "").removeprefix("www.")
+
+    return bool(_url_or_none(url)) and host(url) == host(other) != ""
 
 
 def read_sidecar(path: Path) -> dict[str, object]:

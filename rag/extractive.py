@@ -1,14 +1,21 @@
-"""The no-LLM backend: the retrieved sentences that best match the question, each cited."""
+"""The no-LLM backend: the sentences read that best answer the question, each cited."""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
-from index.chunking import sentence_spans
 from index.keyword import tokenize
+from rag.claims import Relevance
 from rag.llm import LLM
-from rag.types import Hit, Prompt
+from rag.types import Prompt
+
+# A second sentence joins the answer only when it is nearly as similar to the question as the first (cosine),
+# or, judged by the cross-encoder, nearly as relevant (logits).
+_NEARLY = 0.05
+_NEARLY_JUDGED = 2.0
+# The cross-encoder re-weighs this many of the most similar sentences (each pair costs a few ms).
+_JUDGED = 12
 
 
 class ExtractiveLLM(LLM):
@@ -16,36 +23,60 @@ class ExtractiveLLM(LLM):
 
     name = "extractive"
 
+    def __init__(self, judge: Relevance | None = None) -> None:
+        self.judge = judge
+
     def write(self, prompt: Prompt) -> Iterator[str]:
-        text = extractive_answer(prompt.searched, [r.hit for r in prompt.readings])
+        text = extractive_answer(prompt, judge=self.judge)
         if text:
             yield text
 
 
-def extractive_answer(question: str, hits: Sequence[Hit], max_sentences: int = 2) -> str:
-    """'Sentence one. [1] Sentence two. [3]', or '' when no sentence shares a content word with the question."""
-    q = set(tokenize(question))
-    scored: list[tuple[float, int, str]] = []
-    for n, hit in enumerate(hits, start=1):
-        text = hit.chunk.text
-        for s, e in sentence_spans(text):
-            sentence = text[s:e]
+def extractive_answer(prompt: Prompt, max_sentences: int = 2, judge: Relevance | None = None) -> str:
+    """'Sentence one [1]. Sentence two [3].' from the sentences the prompt's readings hold, best first.
+
+    The reader's similarity scores rank them when it weighed them; otherwise the words they share with the
+    question do. With a `judge` (the cross-encoder), the most similar few are re-ranked by whether they answer
+    the question: similarity favours sentences about the topic ("NATO's most important task is …" for "What
+    is the NATO spending target?"), the cross-encoder the one that gives the target. '' when nothing read
+    shares a content word with the question.
+    """
+    q = set(tokenize(prompt.searched))
+    scored: list[tuple[float, float, int, str]] = []  # (relevance, overlap, n, sentence)
+    for r in prompt.readings:
+        for k, (_, _, sentence) in enumerate(r.sentences()):
             words = set(tokenize(sentence))
             overlap = len(q & words)
             if overlap == 0 or len(sentence) < 15:
                 continue
-            # Prefer sentences that cover more of the question, then higher-ranked passages, then
-            # shorter sentences (a 60-word sentence matches more words by chance).
-            score = overlap - 0.05 * (n - 1) - 0.02 * math.sqrt(len(words))
-            scored.append((score, n, sentence))
-    scored.sort(key=lambda t: -t[0])
+            # Prefer sentences that cover more of the question, then higher-ranked passages, then shorter
+            # sentences (a 60-word sentence matches more words by chance).
+            lexical = overlap - 0.05 * (r.n - 1) - 0.02 * math.sqrt(len(words))
+            relevance = r.relevance[k] if k < len(r.relevance) else lexical
+            scored.append((relevance, lexical, r.n, sentence))
+    scored.sort(key=lambda t: (-t[0], -t[1]))
+    weighed = bool(prompt.readings and prompt.readings[0].relevance)
+    nearly = _NEARLY
+    if judge is not None and scored:
+        scored = scored[:_JUDGED]
+        judged = judge(prompt.searched, [t[3] for t in scored])
+        scored = sorted(((j, lexical, n, sentence) for j, (_, lexical, n, sentence) in zip(judged, scored)),
+                        key=lambda t: (-t[0], -t[1]))
+        weighed, nearly = True, _NEARLY_JUDGED
     chosen: list[tuple[int, str]] = []
-    for score, n, sentence in scored:
+    for relevance, lexical, n, sentence in scored:
         # A further sentence must match nearly as well as the best one, or it is noise.
-        if chosen and score < 0.7 * scored[0][0]:
+        if chosen and (relevance < scored[0][0] - nearly if weighed else lexical < 0.7 * scored[0][1]):
             break
         if sentence not in (c[1] for c in chosen):
             chosen.append((n, sentence))
         if len(chosen) == max_sentences:
             break
-    return " ".join(f"{sentence} [{n}]" for n, sentence in chosen)
+    return " ".join(_cite(sentence, n) for n, sentence in chosen)
+
+
+def _cite(sentence: str, n: int) -> str:
+    """'He won.' -> 'He won [1].' (the marker inside the sentence it belongs to)."""
+    body = sentence.rstrip()
+    stop = body[-1] if body and body[-1] in ".!?" else ""
+    return f"{body[:-1] if stop else body} [{n}]{stop}"

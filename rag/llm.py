@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from index.errors import ConfigError
 from rag.settings import LLMSettings
 from rag.types import Prompt
+
+if TYPE_CHECKING:
+    from rag.claims import Relevance
 
 Message = tuple[str, str]  # (role, content), role in "system" | "user" | "assistant"
 
@@ -39,8 +43,8 @@ class ChatLLM(LLM):
         return self.stream(prompt_messages(prompt))
 
 
-def make_llm(s: LLMSettings) -> LLM:
-    """The configured backend.
+def make_llm(s: LLMSettings, judge: Relevance | None = None) -> LLM:
+    """The configured backend (`judge`: the cross-encoder, for the extractive backend's choice of sentences).
 
     Raises:
         ConfigError: the backend is unknown or lacks what it needs (a key or URL, a package).
@@ -48,7 +52,7 @@ def make_llm(s: LLMSettings) -> LLM:
     if s.backend == "extractive":
         from rag.extractive import ExtractiveLLM
 
-        return ExtractiveLLM()
+        return ExtractiveLLM(judge)
     if s.backend == "local":
         from rag._local_llm import LocalLLM
 

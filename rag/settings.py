@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from index.settings import IndexSettings
+from index.settings import FetchSettings, IndexSettings
 
 
 class RetrievalSettings(BaseModel):
@@ -27,10 +27,38 @@ class RetrievalSettings(BaseModel):
                                                    "date (today unless --as-of) count as recent.")
     recency_boost: float = Field(0.1, ge=0, description="Added (on the 0..1 fused scale) to recent articles' chunks "
                                                        "when the question names no date or year; 0 turns it off.")
-    min_relevance: float = Field(0.3, description="Refuse without calling the LLM when the best dense "
-                                                  "cosine similarity is below this.")
-    compress_sentences: int = Field(12, ge=0, description="Sentences (in all) the LLM reads from the passages; "
-                                                         "0 gives it the whole passages.")
+    time_boost: float = Field(0.15, ge=0, description="Added (on the 0..1 fused scale) to articles published during "
+                                                     "the time a question names, or soon after; 0 turns it off.")
+    time_grace_days: int = Field(31, ge=0, description="Days after the time a question names in which an article "
+                                                      "still counts as reporting it.")
+    min_relevance: float = Field(0.44, description="Refuse without calling the LLM when the best dense "
+                                                  "cosine similarity is below this (rag/gate.py).")
+    min_coverage: float = Field(0.0, ge=0, le=1, description="Refuse without calling the LLM when the passages "
+                                                             "hold less than this share of the question's "
+                                                             "distinctive words (rag/gate.py).")
+
+
+class AnswerSettings(BaseModel):
+    """What the model reads and how its claims are checked (calibrated values: docs/BENCHMARKS.md)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    read_from: int = Field(8, gt=0, le=40, description="Retrieved passages whose sentences are weighed; the model "
+                                                       "is shown at most `retrieval.k` of them.")
+    read_candidates: int = Field(24, gt=0, description="Sentences weighed per question (the ones sharing most "
+                                                       "words with it).")
+    read_sentences: int = Field(6, ge=0, description="Sentences (in all) the model reads of the passages, the "
+                                                     "most similar to the question; 0 gives it whole passages.")
+    read_per_source: int = Field(2, gt=0, description="At most this many sentences of one passage.")
+    min_source_relevance: float = Field(0.15, description="A passage whose best sentence is less similar than this "
+                                                          "(cosine) to the question is not shown to the model.")
+    time_bonus: float = Field(0.15, ge=0, description="Added to the similarity (cosine) of sentences from articles "
+                                                      "published during the time a question names.")
+    answer_relevance: float = Field(0.0, description="Cross-encoder score (question vs answer sentence) the best "
+                                                     "sentence of an answer must reach, else the answer is a "
+                                                     "refusal: the passages found do not answer the question.")
+    claim_relevance: float = Field(0.0, description="Cross-encoder score a cited sentence must reach for an answer "
+                                                    "sentence to count as supported.")
 
 
 class LLMSettings(BaseModel):
@@ -46,6 +74,24 @@ class LLMSettings(BaseModel):
     n_threads: int | None = Field(None, description="CPU threads for the local model (default: all cores).")
 
 
+class ApiSettings(BaseModel):
+    """What one caller of `newsdesk serve` may cost (NEWSDESK_API__*)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_question_chars: int = Field(4000, gt=0, description="Longest question accepted (POST /ask, the last user "
+                                                            "message of /v1/chat/completions); longer ones get 422.")
+    max_messages: int = Field(100, gt=0, description="Most messages in one /v1/chat/completions request (422 above).")
+    max_body_bytes: int = Field(1_000_000, gt=0, description="Largest request body, except article uploads (POST "
+                                                             "/articles), which NEWSDESK_INDEX__MAX_FILE_BYTES limits.")
+    answers_per_minute: int = Field(20, ge=0, description="Answers one token (or, with auth off, one client address) "
+                                                          "may ask for in any 60 s; more get 429 with Retry-After. "
+                                                          "0 turns the limit off. Counted per process.")
+    sources_in_content: bool = Field(True, description="Append the cited sources (title, outlet, date, URL, quote) "
+                                                       "to /v1/chat/completions answer text, for chat clients that "
+                                                       "ignore the extra `citations` field.")
+
+
 class Settings(BaseSettings):
     """Reads NEWSDESK_* (and OPENAI_API_KEY / OPENAI_BASE_URL) once; everything else gets parts of it."""
 
@@ -56,7 +102,10 @@ class Settings(BaseSettings):
                                                        "postgresql://… for several hosts; unset: SQLite under home.")
     index: IndexSettings = IndexSettings()
     retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()
     llm: LLMSettings = LLMSettings()
+    fetch: FetchSettings = FetchSettings()
+    api: ApiSettings = ApiSettings()
 
     @model_validator(mode="after")
     def _resolve(self) -> Settings:

@@ -114,7 +114,7 @@ def _relative(tag: str) -> str:
     """A time named relative to today ("last week", "yesterday", "3 days ago")."""
     return (
         rf"(?P<rel{tag}>today|tonight|this\s+(?:morning|afternoon|evening)|(?:the\s+)?day\s+before\s+yesterday"
-        rf"|yesterday|earlier\s+this\s+(?:week|month|year)|(?:this|last|previous|the\s+previous)\s+(?:week|month|year)"
+        rf"|yesterday|earlier\s+this\s+(?:week|month|year)|(?:this|last)\s+(?:week|month|year)"
         rf"|(?:the\s+)?(?:past|last)\s+{_N}\s+{_UNIT}|the\s+(?:past|last)\s+(?:day|week|month|year)"
         rf"|past\s+(?:day|week|month|year)|{_N}\s+{_UNIT}\s+ago)"
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
-from index.types import ArticleMeta, Chunk
+from index.types import ArticleMeta, Chunk, article_id_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +31,7 @@ class Reading:
     hit: Hit
     spans: tuple[tuple[int, int], ...]
     text: str
+    relevance: tuple[float, ...] = ()  # the cross-encoder's score of each span against the question, if judged
 
     @classmethod
     def whole(cls, n: int, hit: Hit) -> Reading:
@@ -36,10 +39,16 @@ class Reading:
         return cls(n, hit, ((hit.chunk.start, hit.chunk.end),), hit.chunk.text)
 
     @classmethod
-    def of_spans(cls, n: int, hit: Hit, spans: tuple[tuple[int, int], ...]) -> Reading:
+    def of_spans(cls, n: int, hit: Hit, spans: tuple[tuple[int, int], ...],
+                 relevance: tuple[float, ...] = ()) -> Reading:
         """Some sentences of the chunk, given as absolute article offsets inside it."""
         c = hit.chunk
-        return cls(n, hit, spans, " … ".join(c.text[s - c.start:e - c.start] for s, e in spans))
+        return cls(n, hit, spans, " … ".join(c.text[s - c.start:e - c.start] for s, e in spans), relevance)
+
+    def sentences(self) -> list[tuple[int, int, str]]:
+        """(start, end, text) of each span read."""
+        c = self.hit.chunk
+        return [(s, e, c.text[s - c.start:e - c.start]) for s, e in self.spans]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +80,106 @@ class Citation:
                 "title": m.title, "outlet": m.outlet or None, "url": m.url, "published": m.published,
                 "start": self.start, "end": self.end, "quote": self.quote, "supported": self.supported}
 
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Citation:
+        """A citation as `to_dict` wrote it (a saved conversation): the passage comes back as its quote only."""
+        hit = _saved_hit(d)
+        return cls(int(d.get("n") or 0), hit, hit.chunk.start, hit.chunk.end, hit.chunk.text,
+                   bool(d.get("supported", True)))
+
+
+def _saved_hit(d: Mapping[str, Any]) -> Hit:
+    """The passage of a saved citation or value: its article, metadata and quote (chunk text is not saved)."""
+    chunk_id = str(d.get("chunk_id") or "")
+    ordinal = chunk_id.rsplit(":", 1)[-1]
+    start, end, quote = int(d.get("start") or 0), int(d.get("end") or 0), str(d.get("quote") or "")
+    meta = ArticleMeta(title=str(d.get("title") or ""), outlet=str(d.get("outlet") or ""),
+                       published=d.get("published"), url=d.get("url"))
+    chunk = Chunk(chunk_id, str(d.get("article_id") or article_id_of(chunk_id)),
+                  int(ordinal) if ordinal.isdigit() else 0, start, end, quote)
+    return Hit(chunk, meta, 0.0, "saved")
+
+
+@dataclass(frozen=True, slots=True)
+class DatedValue:
+    """One figure a source gives where sources differ (rag/conflicts.py): where it says it, and when."""
+
+    value: str  # as written: "3-3.5%"
+    kind: str  # "percent" | "money" | "number"
+    norm: str  # comparison key (rag/values.py)
+    hit: Hit  # the passage (article, outlet, date)
+    start: int  # the clause that states it: absolute offsets in the article text
+    end: int
+    quote: str  # == article.text[start:end]
+
+    def to_dict(self, n: int | None) -> dict[str, Any]:
+        m = self.hit.meta
+        return {"value": self.value, "kind": self.kind, "n": n, "article_id": self.hit.chunk.article_id,
+                "chunk_id": self.hit.chunk.chunk_id, "title": m.title, "outlet": m.outlet or None,
+                "published": m.published, "start": self.start, "end": self.end, "quote": self.quote}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> DatedValue:
+        """A saved value; `norm` is not in the contract, so it comes back empty."""
+        hit = _saved_hit(d)
+        return cls(str(d.get("value") or ""), str(d.get("kind") or ""), "", hit, hit.chunk.start, hit.chunk.end,
+                   hit.chunk.text)
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """Hard limits a reader sets (`ask --since/--until/--outlet`): no passage outside them is read or cited.
+
+    Dates are publication days, inclusive; an undated article is outside any date filter.
+    """
+
+    since: date | None = None
+    until: date | None = None
+    outlets: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.since or self.until or self.outlets)
+
+    def admits(self, outlet: str, day: str) -> bool:
+        """Whether an article of this outlet, published on this ISO day ('' unknown), is inside."""
+        if self.outlets and outlet not in self.outlets:
+            return False
+        if self.since or self.until:
+            return bool(day) and (not self.since or day >= self.since.isoformat()) and (
+                not self.until or day <= self.until.isoformat())
+        return True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"since": self.since.isoformat() if self.since else None,
+                "until": self.until.isoformat() if self.until else None, "outlets": list(self.outlets)}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Filters:
+        return cls(_day(d.get("since")), _day(d.get("until")), tuple(str(o) for o in d.get("outlets") or ()))
+
+
+@dataclass(frozen=True, slots=True)
+class TimeRange:
+    """The time a question names ("in 2020", "last week"), as applied to the evidence (rag/retrieve.py)."""
+
+    since: date | None
+    until: date | None
+    phrase: str  # the words of the question, e.g. "in 2020"
+    strict: bool = True  # articles published before `since` supply no dated figures (it always ranks)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"since": self.since.isoformat() if self.since else None,
+                "until": self.until.isoformat() if self.until else None, "phrase": self.phrase,
+                "strict": self.strict}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> TimeRange:
+        return cls(_day(d.get("since")), _day(d.get("until")), str(d.get("phrase") or ""), bool(d.get("strict", True)))
+
+
+def _day(value: Any) -> date | None:
+    return date.fromisoformat(value) if isinstance(value, str) and value else None
+
 
 @dataclass(frozen=True, slots=True)
 class Timings:
@@ -82,6 +191,10 @@ class Timings:
 
     def to_dict(self) -> dict[str, int]:
         return {"retrieve": self.retrieve, "rerank": self.rerank, "generate": self.generate}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Timings:
+        return cls(**{k: int(v) for k, v in d.items() if k in ("retrieve", "rerank", "generate")})
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +210,13 @@ class Answer:
     timings_ms: Timings = Timings()
     hits: tuple[Hit, ...] = ()  # the numbered sources the answer was written from
     notice: str | None = None  # e.g. "LLM server unreachable; extractive answer shown"
+    sources_differ: tuple[DatedValue, ...] = ()  # the dated figures, when the sources disagree (timeline order)
+    time_range: TimeRange | None = None  # the time the (standalone) question names, as applied
+    filters: Filters = Filters()  # the reader's hard filters, as applied
+
+    def source_number(self, chunk_id: str) -> int | None:
+        """The [n] of a passage among the answer's sources."""
+        return next((n for n, h in enumerate(self.hits, start=1) if h.chunk.chunk_id == chunk_id), None)
 
     def to_dict(self) -> dict[str, Any]:
         """The Answer contract of shared/DESIGN.md (`ask --json`, HTTP, eval); `notice` is an extension."""
@@ -107,10 +227,47 @@ class Answer:
             "dropped_markers": list(self.dropped_markers),
             "unsupported_sentences": list(self.unsupported_sentences),
             "timings_ms": self.timings_ms.to_dict(),
+            "sources_differ": [d.to_dict(self.source_number(d.hit.chunk.chunk_id)) for d in self.sources_differ],
+            "time_range": self.time_range.to_dict() if self.time_range else None,
+            "filters": self.filters.to_dict() if self.filters else None,
+            # A refusal still shows where the reader might look.
+            "nearest_passages": [passage_dict(n, h) for n, h in enumerate(self.hits[:3], start=1)]
+            if self.refused else [],
         }
         if self.notice:
             out["notice"] = self.notice
         return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Answer:
+        """The Answer `to_dict` wrote (a saved conversation). Keys it does not know are ignored, so answers saved
+        by a newer version still load; add a line here for each field `to_dict` gains. `hits` (the sources the
+        answer was written from) are not in the contract: they come back as far as the saved citations and values
+        number them, so `source_number` still works; a source neither names is an empty placeholder."""
+        citations = tuple(Citation.from_dict(c) for c in d.get("citations") or ())
+        differ = [(v.get("n"), DatedValue.from_dict(v)) for v in d.get("sources_differ") or ()]
+        numbered = {c.n: c.hit for c in citations} | {n: v.hit for n, v in differ if isinstance(n, int) and n > 0}
+        blank = Hit(Chunk("", "", 0, 0, 0, ""), ArticleMeta(), 0.0, "unsaved")
+        return cls(question=str(d.get("question") or ""),
+                   standalone_question=str(d.get("standalone_question") or d.get("question") or ""),
+                   text=str(d.get("answer") or ""), refused=bool(d.get("refused", False)),
+                   backend=str(d.get("backend") or ""),
+                   citations=citations,
+                   dropped_markers=tuple(int(m) for m in d.get("dropped_markers") or ()),
+                   unsupported_sentences=tuple(str(s) for s in d.get("unsupported_sentences") or ()),
+                   timings_ms=Timings.from_dict(d.get("timings_ms") or {}),
+                   hits=tuple(numbered.get(n, blank) for n in range(1, max(numbered, default=0) + 1)),
+                   notice=str(d["notice"]) if d.get("notice") else None,
+                   sources_differ=tuple(v for _, v in differ),
+                   time_range=TimeRange.from_dict(d["time_range"]) if d.get("time_range") else None,
+                   filters=Filters.from_dict(d.get("filters") or {}))
+
+
+def passage_dict(n: int, hit: Hit) -> dict[str, Any]:
+    """A passage as the JSON shows it (a refusal's nearest passages)."""
+    m, c = hit.meta, hit.chunk
+    return {"n": n, "article_id": c.article_id, "chunk_id": c.chunk_id, "title": m.title, "outlet": m.outlet or None,
+            "url": m.url, "published": m.published, "start": c.start, "end": c.end, "quote": c.text}
 
 
 @dataclass(frozen=True, slots=True)

@@ -173,5 +173,26 @@ def streamlit_app(backend: str = "extractive") -> Iterator[str]:
         wait_until_up(f"{url}/_stcore/health", proc)
         yield url
     finally:
-        proc.terminate()
-        proc.wait(20)
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen[bytes], seconds: float = 20) -> None:
+    """Ask a server to stop, and make it stop: a loaded machine has seen Streamlit ignore SIGTERM for 20 s."""
+    proc.terminate()
+    try:
+        proc.wait(seconds)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
+
+
+@pytest.fixture
+def news_site(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """The test news site (tests/site.py) on a free loopback port, allow-listed for this test through
+    NEWSDESK_FETCH__ALLOW_HOSTS=127.0.0.1:PORT (loopback is refused otherwise)."""
+    from tests.site import NewsSite
+
+    site = NewsSite()
+    monkeypatch.setenv("NEWSDESK_FETCH__ALLOW_HOSTS", site.host)
+    yield site
+    site.close()

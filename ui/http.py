@@ -1,45 +1,53 @@
-"""HTTP API over the same Assistant: POST /ask returns the Answer contract."""
+"""HTTP API over the same Assistant: POST /ask returns the Answer contract; /v1 speaks OpenAI (ui/openai_api.py);
+tokens, conversations and export in ui/accounts_api.py; who may call what in ui/api_deps.py."""
 
 from __future__ import annotations
 
 from datetime import date
-from functools import lru_cache
 from typing import Any
 
-from fastapi import FastAPI, HTTPException
-from pydantic import BaseModel, Field
+from fastapi import FastAPI, HTTPException, Request
+from pydantic import BaseModel, Field, model_validator
 
-from index.errors import BackendUnavailable, ConfigError, IndexBusy, InputError, NewsdeskError, NotFound
-from rag.assistant import Assistant
-from rag.settings import Settings
+from index.errors import InputError, NewsdeskError
+from rag.types import Filters, Turn
+from ui import accounts_api, openai_api
+from ui.api_deps import Editor, Reader, assistant, charge_answer, check_question, conversations, install, settings
+from ui.api_deps import fail as _fail
 
-app = FastAPI(title="Newsdesk", description="Cited answers from your news articles.")
+# The docs routes are in accounts_api: once tokens exist they need one, like everything but /health.
+app = FastAPI(title="Newsdesk", description="Cited answers from your news articles.", docs_url=None,
+              redoc_url=None, openapi_url=None)
+install(app)
+app.include_router(openai_api.router)
+app.include_router(accounts_api.router)
 
-_STATUS = {InputError: 400, NotFound: 404, ConfigError: 500, IndexBusy: 503, BackendUnavailable: 503}
-
-
-@lru_cache(maxsize=1)
-def assistant() -> Assistant:
-    return Assistant.from_settings(Settings())
-
-
-def _fail(e: NewsdeskError) -> HTTPException:
-    status = next((code for cls, code in _STATUS.items() if isinstance(e, cls)), 500)
-    return HTTPException(status_code=status, detail=str(e))
+__all__ = ["app", "assistant"]
 
 
 class AskRequest(BaseModel):
-    question: str = Field(min_length=1, max_length=4000)
+    question: str = Field(min_length=1, description="At most NEWSDESK_API__MAX_QUESTION_CHARS characters.")
     k: int | None = Field(None, gt=0, le=20)
     as_of: date | None = Field(None, description="Ask as of this day (YYYY-MM-DD): its week counts as recent.")
+    since: date | None = Field(None, description="Only articles published on or after this day (hard filter).")
+    until: date | None = Field(None, description="Only articles published on or before this day (hard filter).")
+    outlets: list[str] = Field(default_factory=list, max_length=50, description="Only articles of these outlets.")
+    conversation_id: str | None = Field(None, max_length=100, description="One of your conversations: its turns "
+                                        "are the history for follow-ups, and this answer is saved to it.")
 
 
 class ArticleIn(BaseModel):
-    text: str = Field(min_length=1)
+    text: str | None = Field(None, min_length=1, description="The article; leave out to fetch `url` instead.")
     title: str | None = None
-    url: str | None = None
+    url: str | None = Field(None, description="With `text`: the article's URL. Alone: the page (or PDF) to fetch.")
     published: str | None = None
     outlet: str | None = None
+
+    @model_validator(mode="after")
+    def _text_or_url(self) -> ArticleIn:
+        if self.text is None and not self.url:
+            raise ValueError("give the article's `text`, or a `url` to fetch it from")
+        return self
 
 
 @app.get("/health")
@@ -48,23 +56,40 @@ def health() -> dict[str, Any]:
 
 
 @app.post("/ask")
-def ask(req: AskRequest) -> dict[str, Any]:
+def ask(req: AskRequest, request: Request, caller: Reader) -> dict[str, Any]:
+    s = settings()
+    check_question(req.question, s)
     try:
-        return assistant().ask(req.question, k=req.k, as_of=req.as_of).to_dict()
+        filters = assistant().check_filters(Filters(req.since, req.until, tuple(req.outlets)))
+    except InputError as e:  # a filter that cannot be met is a bad request body, as a bad date is
+        raise HTTPException(status_code=422, detail=str(e)) from e
+    try:
+        history = (conversations().get(req.conversation_id, owner=caller.name).history()
+                   if req.conversation_id is not None else [])
+        charge_answer(request, caller, s)
+        answer = assistant().ask(req.question, history=history, k=req.k, as_of=req.as_of, filters=filters)
+        if req.conversation_id is None:
+            return answer.to_dict()
+        conversations().add_turn(req.conversation_id, Turn(answer.question, answer), owner=caller.name)
     except NewsdeskError as e:
         raise _fail(e) from e
+    return {**answer.to_dict(), "conversation_id": req.conversation_id}
 
 
 @app.get("/articles")
-def list_articles() -> list[dict[str, Any]]:
+def list_articles(_: Reader) -> list[dict[str, Any]]:
     return [r.to_dict() for r in assistant().articles()]
 
 
 @app.post("/articles")
-def add_article(body: ArticleIn) -> dict[str, Any]:
+def add_article(body: ArticleIn, _: Editor) -> dict[str, Any]:
     try:
         meta = body.model_dump(exclude={"text"}, exclude_none=True)
-        report = assistant().add_text(body.text, meta, label="api")
+        if body.text is None:
+            # Fetched under NEWSDESK_FETCH__* rules; a refusal is a rejected outcome (400, the rule in `detail`).
+            report = assistant().add_url(meta.pop("url"), meta)
+        else:
+            report = assistant().add_text(body.text, meta, label="api")
     except NewsdeskError as e:
         raise _fail(e) from e
     if report.rejected:
@@ -73,7 +98,7 @@ def add_article(body: ArticleIn) -> dict[str, Any]:
 
 
 @app.delete("/articles/{article_id}")
-def remove_article(article_id: str) -> dict[str, Any]:
+def remove_article(article_id: str, _: Editor) -> dict[str, Any]:
     try:
         record = assistant().remove_article(article_id)
     except NewsdeskError as e:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 
+from rag.prompts import short_date
 from rag.types import Answer, Citation
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~$])")
@@ -27,9 +28,29 @@ def source_label(c: Citation) -> str:
     return f"[{c.n}] {m.title or 'Untitled'}" + (f" — {', '.join(parts)}" if parts else "")
 
 
+def split_timeline(text: str) -> tuple[str, str]:
+    """(the answer, its "Sources differ." timeline paragraph or '')."""
+    body, sep, timeline = text.rpartition("\n\nSources differ. ")
+    if sep:
+        return body, "Sources differ. " + timeline
+    if text.startswith("Sources differ. "):
+        return "", text
+    return text, ""
+
+
+def differ_rows(answer: Answer) -> list[tuple[str, str, str, int | None]]:
+    """The "Sources differ" timeline as rows: (date · outlet, value, quote, source number)."""
+    rows = []
+    for d in answer.sources_differ:
+        m = d.hit.meta
+        when = " · ".join(p for p in (short_date(m.published), m.outlet) if p) or "Undated source"
+        rows.append((when, d.value, d.quote, answer.source_number(d.hit.chunk.chunk_id)))
+    return rows
+
+
 def answer_markdown(answer: Answer) -> str:
-    """The answer for a chat bubble: text escaped, markers kept as bold [n]."""
-    escaped = escape_markdown(answer.text)
+    """The answer for a chat bubble (without its timeline): text escaped, markers kept as bold [n]."""
+    escaped = escape_markdown(split_timeline(answer.text)[0] if answer.sources_differ else answer.text)
     return re.sub(r"\\\[(\d+)\\\]", r"**[\1]**", escaped)
 
 
@@ -41,9 +62,26 @@ def highlighted_article_html(text: str, start: int, end: int) -> str:
             f"{body}</div>")
 
 
+def scope_line(answer: Answer) -> str:
+    """'Searched as: … · Time: in 2020 (2020-01-01 to 2020-12-31) · Filters: since 2024-01-01', or ''."""
+    parts = []
+    if answer.standalone_question != answer.question:
+        parts.append(f"Searched as: {answer.standalone_question}")
+    if t := answer.time_range:
+        span = f"{t.since or '…'} to {t.until or '…'}"
+        parts.append(f"Time: {t.phrase} ({span}; earlier articles left out)")
+    if f := answer.filters:
+        chosen = [f"since {f.since}" if f.since else "", f"until {f.until}" if f.until else "",
+                  f"outlets: {', '.join(f.outlets)}" if f.outlets else ""]
+        parts.append("Filters: " + ", ".join(c for c in chosen if c))
+    return " · ".join(parts)
+
+
 def answer_to_text(answer: Answer) -> str:
     """Plain text for the terminal."""
     lines = [answer.text]
+    if scope := scope_line(answer):
+        lines += ["", scope]
     if answer.notice:
         lines += ["", f"Note: {answer.notice}"]
     if answer.citations:
@@ -57,7 +95,14 @@ def answer_to_text(answer: Answer) -> str:
     if answer.dropped_markers:
         lines.append(f"Dropped markers that named no source: {', '.join(map(str, answer.dropped_markers))}")
     if answer.unsupported_sentences:
-        lines += ["", "Not supported by the cited sources:"] + [f"  - {s}" for s in answer.unsupported_sentences]
+        lines += ["", "Removed, not supported by the cited sources:"] + [f"  - {s}" for s in
+                                                                         answer.unsupported_sentences]
+    if answer.refused and answer.hits:
+        lines += ["", "Nearest passages:"]
+        for n, hit in enumerate(answer.hits[:3], start=1):
+            m = hit.meta
+            lines.append(f"  [{n}] {m.title or 'Untitled'} — {', '.join(p for p in (m.outlet, m.published) if p)}")
+            lines.append(f"      “{hit.chunk.text[:240]}{'…' if len(hit.chunk.text) > 240 else ''}”")
     t = answer.timings_ms
     lines += ["", f"[{answer.backend}; retrieve {t.retrieve} ms, read {t.rerank} ms, generate {t.generate} ms]"]
     return "\n".join(lines)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 import streamlit as st
 
 from index.errors import NewsdeskError
+from index.feed_store import FeedRecord
 from rag.assistant import Assistant
 from rag.settings import Settings
-from rag.types import Answer, Turn
-from ui.render import answer_markdown, escape_markdown, highlighted_article_html, source_label
+from rag.types import Answer, Filters, Turn
+from ui.app_auth import admit_question, signed_in
+from ui.app_history import answer_download, save_turn, show_history, start_history
+from ui.render import answer_markdown, differ_rows, escape_markdown, highlighted_article_html, scope_line, source_label
 
 st.set_page_config(page_title="Newsdesk", page_icon="🗞️", layout="wide")
 
@@ -20,60 +23,114 @@ def get_assistant() -> Assistant:
     return Assistant.from_settings(Settings())
 
 
+def _highlighted(article_id: str, start: int, end: int) -> None:
+    try:
+        article = get_assistant().article(article_id).article
+    except NewsdeskError:
+        st.caption("This article has since been removed from the index.")
+        return
+    # The article is escaped before it is wrapped: no HTML from an article is ever rendered.
+    st.markdown(highlighted_article_html(article.text, start, end), unsafe_allow_html=True)
+
+
 def render_answer(answer: Answer) -> None:
     if answer.notice:
         st.info(answer.notice)
+    if scope := scope_line(answer):
+        st.caption(escape_markdown(scope))
+    if answer.unsupported_sentences:
+        with st.expander(f"Removed {len(answer.unsupported_sentences)} sentence(s) the sources do not support"):
+            for s in answer.unsupported_sentences:
+                st.markdown(f"~~{escape_markdown(s)}~~")
     if answer.refused:
         st.warning(answer.text)
+        for n, hit in enumerate(answer.hits[:3], start=1):
+            m = hit.meta
+            label = f"Nearest passage [{n}] {m.title} — {m.outlet or ''} {m.published or ''}"
+            with st.expander(escape_markdown(label)):
+                _highlighted(hit.chunk.article_id, hit.chunk.start, hit.chunk.end)
         return
     st.markdown(answer_markdown(answer))
-    if answer.unsupported_sentences:
-        st.caption("⚠️ Not supported by the cited passages: " +
-                   " · ".join(escape_markdown(s) for s in answer.unsupported_sentences))
-    assistant = get_assistant()
+    if answer.sources_differ:
+        with st.container(border=True):
+            st.markdown("**Sources differ** — each figure with its date and source, " +
+                        ("oldest first" if _oldest_first(answer) else "newest first"))
+            for (when, value, quote, n), d in zip(differ_rows(answer), answer.sources_differ):
+                with st.expander(escape_markdown(f"{when}: {value} [{n}]")):
+                    st.markdown(f"> {escape_markdown(quote)}")
+                    _highlighted(d.hit.chunk.article_id, d.start, d.end)
     for c in answer.citations:
-        badge = "" if c.supported else " — ⚠️ does not support its sentence"
-        with st.expander(escape_markdown(source_label(c)) + badge):
+        with st.expander(escape_markdown(source_label(c))):
             st.markdown(f"> {escape_markdown(c.quote)}")
             if c.hit.meta.url:
                 st.markdown(f"[{escape_markdown(c.hit.meta.url)}]({c.hit.meta.url})")
-            try:
-                article = assistant.article(c.hit.chunk.article_id).article
-            except NewsdeskError:
-                st.caption("This article has since been removed from the index.")
-                continue
-            # The article is escaped before it is wrapped: no HTML from an article is ever rendered.
-            st.markdown(highlighted_article_html(article.text, c.start, c.end), unsafe_allow_html=True)
+            _highlighted(c.hit.chunk.article_id, c.start, c.end)
 
 
-def sidebar(assistant: Assistant) -> None:
+def _oldest_first(answer: Answer) -> bool:
+    days = [d.hit.meta.published or "" for d in answer.sources_differ if d.hit.meta.published]
+    return len(days) > 1 and days[0] < days[-1]
+
+
+def sidebar(assistant: Assistant, can_edit: bool = True) -> None:
     with st.sidebar:
         st.date_input("Answer as of", value=date.today(), key="as_of",
                       help="Articles of the 7 days up to this day count as recent (\"this week\").")
+        st.header("Filters")
+        st.date_input("Published from", value=None, key="since", help="Only articles published on or after this day.")
+        st.date_input("Published until", value=None, key="until", help="Only articles published on or before it.")
+        st.multiselect("Outlets", options=assistant.index.outlets(), key="outlets",
+                       help="Only articles of these outlets (none chosen: all).")
         st.header("Articles")
         articles = assistant.articles()
         st.caption(f"{len(articles)} article(s) indexed")
-        uploads = st.file_uploader("Add files", type=["txt", "md", "html", "htm"], accept_multiple_files=True)
-        if uploads and st.button("Add uploaded files"):
-            for up in uploads:
-                _show_report(assistant.add_upload(up.name, up.getvalue()))
-        with st.form("paste", clear_on_submit=False):
-            text = st.text_area("…or paste an article")
-            title = st.text_input("Title (optional)")
-            url = st.text_input("URL (optional)")
-            published = st.text_input("Date, YYYY-MM-DD (optional)")
-            outlet = st.text_input("Outlet (optional)")
-            if st.form_submit_button("Add article"):
-                meta: dict[str, object] = {"title": title, "url": url, "published": published, "outlet": outlet}
-                try:
-                    _show_report(assistant.add_text(text, meta))
-                except NewsdeskError as e:
-                    st.error(str(e))
+        if can_edit:  # readers may ask, not change the index
+            with st.form("by_url", clear_on_submit=True):
+                url = st.text_input("Add by URL", placeholder="https://…", key="add_url",
+                                    help="A news page or PDF on the web; intranet hosts need "
+                                         "NEWSDESK_FETCH__ALLOW_HOSTS.")
+                if st.form_submit_button("Fetch and add") and url.strip():
+                    with st.spinner("Fetching…"):
+                        _show_report(assistant.add_url(url.strip()))
+            uploads = st.file_uploader("Add files", type=["txt", "md", "html", "htm", "pdf"],
+                                       accept_multiple_files=True)
+            if uploads and st.button("Add uploaded files"):
+                for up in uploads:
+                    _show_report(assistant.add_upload(up.name, up.getvalue()))
+            with st.form("paste", clear_on_submit=False):
+                text = st.text_area("…or paste an article", key="paste_text")
+                title = st.text_input("Title (optional)", key="paste_title")
+                url = st.text_input("URL (optional)", key="paste_url")
+                published = st.text_input("Date, YYYY-MM-DD (optional)", key="paste_published")
+                outlet = st.text_input("Outlet (optional)", key="paste_outlet")
+                if st.form_submit_button("Add article"):
+                    meta: dict[str, object] = {"title": title, "url": url, "published": published,
+                                               "outlet": outlet}
+                    try:
+                        _show_report(assistant.add_text(text, meta))
+                    except NewsdeskError as e:
+                        st.error(str(e))
+        feeds = assistant.feeds()
+        with st.expander(f"Feeds ({len(feeds)})"):
+            if not feeds:
+                st.caption("No feeds followed. `newsdesk feeds add URL`, then `newsdesk watch`.")
+            for f in feeds:
+                st.markdown(f"**{escape_markdown(f.title or f.url)}**  \n{escape_markdown(f.url)}  \n"
+                            f"{escape_markdown(_last_run(f))}")
         with st.expander("Indexed articles"):
             for r in articles:
                 m = r.article.meta
                 st.markdown(f"- {escape_markdown(m.title)} · {escape_markdown(m.outlet or '')} "
                             f"{escape_markdown(m.published or '')}")
+
+
+def _last_run(feed: FeedRecord) -> str:
+    if feed.last_run_at is None:
+        return "not run yet"
+    when = datetime.fromtimestamp(feed.last_run_at).strftime("%Y-%m-%d %H:%M")
+    if feed.last_error:
+        return f"last run {when}: failed: {feed.last_error}"
+    return f"last run {when}: {feed.last_added} added, {feed.last_skipped} skipped, {feed.last_rejected} rejected"
 
 
 def _show_report(report) -> None:  # type: ignore[no-untyped-def]
@@ -88,30 +145,41 @@ def _show_report(report) -> None:  # type: ignore[no-untyped-def]
             st.error(o.reason)
 
 
+def _filters() -> Filters:
+    since, until = st.session_state.get("since"), st.session_state.get("until")
+    return Filters(since if isinstance(since, date) else None, until if isinstance(until, date) else None,
+                   tuple(st.session_state.get("outlets") or ()))
+
+
 def main() -> None:
     st.title("Newsdesk")
     st.caption("Answers from your articles only; every [n] opens the passage it came from.")
+    caller = signed_in()  # with tokens: the sign-in form until a valid one is given
+    history = start_history(caller)
     try:
         assistant = get_assistant()
     except NewsdeskError as e:
         st.error(str(e))
         st.stop()
     try:
-        sidebar(assistant)
+        sidebar(assistant, can_edit=caller.can("editor"))
     except NewsdeskError as e:
         st.error(str(e))
     turns: list[Turn] = st.session_state.setdefault("turns", [])
-    for turn in turns:
+    for i, turn in enumerate(turns):
         st.chat_message("user").text(turn.question)
         with st.chat_message("assistant"):
             render_answer(turn.answer)
+            answer_download(turn, i)
     if question := st.chat_input("Ask about the news"):
+        admit_question(caller, question)
         st.chat_message("user").text(question)
         with st.chat_message("assistant"):
             slot = st.empty()
             try:
                 as_of = st.session_state.get("as_of")
-                stream = assistant.stream(question, history=turns,
+                filters = assistant.check_filters(_filters())
+                stream = assistant.stream(question, history=turns, filters=filters,
                                           as_of=as_of if isinstance(as_of, date) and as_of != date.today() else None)
                 with slot.container():
                     st.write_stream(stream.tokens())
@@ -121,7 +189,10 @@ def main() -> None:
                 st.stop()
             slot.empty()
             render_answer(answer)
+            answer_download(Turn(question, answer), len(turns))
         turns.append(Turn(question, answer))
+        save_turn(caller, turns[-1])
+    show_history(history, caller)
 
 
 main()

@@ -29,9 +29,15 @@ def test_offsets_are_exact_and_cover_the_article(path: Path, size: int, overlap:
 
 
 def test_line_without_spaces_is_hard_split() -> None:
-    article = parse_text("x" * 10_000)
+    article = parse_text("".join(chr(97 + i % 26) for i in range(10_000)))
     chunks = chunk_article(article, 800, 100)
     assert len(chunks) == 13 and all(article.text[c.start:c.end] == c.text for c in chunks)
+
+
+def test_identical_chunk_texts_are_kept_once() -> None:
+    article = parse_text("x" * 10_000)  # 12 identical 800-character pieces and a shorter last one
+    chunks = chunk_article(article, 800, 100)
+    assert [len(c.text) for c in chunks] == [800, 400] and [c.ordinal for c in chunks] == [0, 1]
 
 
 def test_overlap_repeats_whole_sentences() -> None:

@@ -48,21 +48,31 @@ def test_peru_question_is_refused_without_calling_the_llm(local_assistant: Assis
     assert "Lima" not in answer.text
 
 
-def test_nato_question_gives_both_targets_with_sources(local_assistant: Assistant) -> None:
+def test_nato_question_gives_2_and_5_percent_with_dates_and_both_articles(local_assistant: Assistant) -> None:
     answer = local_assistant.ask(NATO)
-    assert not answer.refused
-    # The 1.5B model reliably gives the 2% target; it often paraphrases Trump's 5% as "a higher figure"
-    # (docs/DECISIONS.md, "Known limits"), so the test holds it to what it reliably does, with verified sources.
-    assert "2%" in answer.text, answer.text
-    assert not answer.unsupported_sentences, answer.to_dict()
-    assert answer.citations and all(1 <= c.n <= 5 for c in answer.citations)
-    assert any(c.hit.meta.published == "2025-02-12" for c in answer.citations if c.supported), answer.to_dict()
+    d = answer.to_dict()
+    assert not answer.refused, d
+    # The figures with their dates and sources, whatever the 1.5B model wrote (rag/conflicts.py).
+    assert "2%" in answer.text and "5%" in answer.text, answer.text
+    assert "24 Nov 2020" in answer.text and "12 Feb 2025" in answer.text, answer.text
+    assert {c.hit.meta.published for c in answer.citations} >= {"2020-11-24", "2025-02-12"}, d
+    assert all(1 <= c.n <= len(answer.hits) for c in answer.citations)
+    assert not any("Source:" in c.quote or "https://" in c.quote for c in answer.citations), d
+    # No sentence of the model states the urged 3-3.5% as the target: the check removes it if it does.
+    from rag.claims import hedged
+
+    model_part = answer.text.split("\n\nSources differ.")[0]
+    for sentence in model_part.split(". "):
+        if "3-3.5%" in sentence or "3–3.5%" in sentence:
+            assert hedged(sentence), answer.text
 
 
 def test_answer_json_has_exactly_the_contract_keys(local_assistant: Assistant) -> None:
     d = local_assistant.ask(BIDEN).to_dict()
+    # DESIGN.md's keys, and this round's additions (README, "The Answer JSON").
     assert set(d) - {"notice"} == {"question", "standalone_question", "answer", "refused", "backend", "citations",
-                                   "dropped_markers", "unsupported_sentences", "timings_ms"}
+                                   "dropped_markers", "unsupported_sentences", "timings_ms", "sources_differ",
+                                   "time_range", "filters", "nearest_passages"}
     assert set(d["timings_ms"]) == {"retrieve", "rerank", "generate"}
     for c in d["citations"]:
         assert set(c) == {"n", "article_id", "chunk_id", "title", "outlet", "url", "published", "start", "end",
@@ -85,3 +95,48 @@ def test_follow_up_question_is_searched_with_its_context(seeded_home: Path) -> N
     first = assistant.ask(NATO)
     follow = assistant.stream("And what did Poland do?", history=[Turn(NATO, first)])
     assert NATO in follow.standalone
+
+
+SAME_TOPIC_UNANSWERED = [  # whole articles of tests/data/timeline and the seeds; none of these is answered there
+    "What is Kestria's unemployment rate?", "Who designed the Lusk harbour bridge?",
+    "How many trams will cross the Lusk bridge each day?", "What did Valdoria's unions demand for 2026?",
+    "When will the Central Bank of Kestria next meet?", "How much did NATO spend on defence in Afghanistan?",
+    "What is the population of Port Ardent?", "Which company will build the Lusk harbour bridge?",
+    "What did Stoltenberg say about China?",
+]
+SAME_TOPIC_ANSWERED = {"What is the minimum wage in Valdoria?": "12.82", "Who met Biden on Monday?": "Stoltenberg",
+                       "How much will the Lusk harbour bridge cost?": "410 million"}
+
+
+@pytest.fixture(scope="module")
+def newsroom(tmp_path_factory: pytest.TempPathFactory, gguf_path: Path) -> Assistant:
+    from tests.conftest import CORPUS
+    from tests.rag.test_time_and_conflicts import TIMELINE
+
+    a = Assistant.from_settings(Settings(home=tmp_path_factory.mktemp("newsroom"),
+                                         llm={"backend": "local", "model_dir": gguf_path.parent}))
+    a.add_paths([TIMELINE, CORPUS])
+    return a
+
+
+@pytest.mark.slow
+def test_same_topic_questions_the_articles_do_not_answer_are_refused(newsroom: Assistant) -> None:
+    """Whole articles make the similarity gate pass for same-topic questions; the checks after the model refuse
+    them. Measured: 7 of 9 (docs/BENCHMARKS.md); the two that pass quote a true, cited sentence on the bridge."""
+    answers = {q: newsroom.ask(q) for q in SAME_TOPIC_UNANSWERED}
+    refused = [q for q, a in answers.items() if a.refused]
+    assert len(refused) >= 7, {q: a.text for q, a in answers.items() if not a.refused}
+    for q, a in answers.items():
+        if a.refused:
+            assert a.to_dict()["nearest_passages"], q  # a refusal still shows where to look
+    for q, expected in SAME_TOPIC_ANSWERED.items():
+        answer = newsroom.ask(q)
+        assert not answer.refused and expected in answer.text, (q, answer.text)
+
+
+@pytest.mark.slow
+def test_dated_disagreement_with_the_embedded_model(newsroom: Assistant) -> None:
+    answer = newsroom.ask("What is the minimum wage in Valdoria?")
+    assert {"Ardent Daily", "Valdoria Courier"} <= {c.hit.meta.outlet for c in answer.citations}, answer.text
+    for value, day in (("12.82 euros", "2 Jan 2025"), ("9.82 euros", "4 Jan 2022")):
+        assert value in answer.text and day in answer.text, answer.text

@@ -37,15 +37,24 @@ def test_kept_citation_maps_to_the_supporting_sentence_span() -> None:
     assert v.unsupported_sentences == ()
 
 
-def test_wrong_source_is_flagged_unsupported() -> None:
+def test_a_sentence_citing_the_wrong_source_is_removed_and_listed() -> None:
     v = verify_citations("Stoltenberg and Biden met on Monday [3]. Trump wants 5% of GDP [2].", hits())
-    assert [(c.n, c.supported) for c in v.citations] == [(2, True), (3, False)]
+    assert [(c.n, c.supported) for c in v.citations] == [(2, True)]
     assert v.unsupported_sentences == ("Stoltenberg and Biden met on Monday.",)
+    assert v.text == "Trump wants 5% of GDP [2]."
+    assert "stoltenberg" in v.reasons[0].lower()  # the reason names what the passage lacks
 
 
-def test_sentence_without_marker_is_unsupported() -> None:
+def test_a_sentence_whose_names_the_cited_passage_lacks_is_removed() -> None:
     v = verify_citations("Trump wants 5% of GDP [2]. Lima is the capital of Peru.", hits())
     assert v.unsupported_sentences == ("Lima is the capital of Peru.",)
+    assert v.text == "Trump wants 5% of GDP [2]."
+
+
+def test_a_sentence_citing_nothing_at_all_is_removed() -> None:
+    v = verify_citations("Lima is the capital of Peru.", hits())
+    assert v.unsupported_sentences == ("Lima is the capital of Peru.",) and v.reasons == ("cites no source",)
+    assert v.text == "" and v.citations == ()
 
 
 def test_comma_separated_markers_and_zero() -> None:
@@ -71,3 +80,6 @@ def test_markers_at_paragraph_end_cover_the_sentences_before_them() -> None:
                          "Biden met on Monday. [1][2]", hits())
     assert v.unsupported_sentences == ()
     assert all(c.supported for c in v.citations)
+    # Each sentence now names the passage that backs it.
+    assert v.text == ("The 2% target has been in place since 2014 [2]. Trump wants 5% of GDP [2]. "
+                      "Stoltenberg and Biden met on Monday [1].")

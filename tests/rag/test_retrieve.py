@@ -50,8 +50,9 @@ def test_a_question_that_names_its_time_gets_no_recency_prior(assistant: Assista
     assert spring == autumn
 
 
-def test_recency_off_in_settings_ignores_the_date(isolated_env: Path) -> None:
-    a = Assistant.from_settings(Settings(retrieval={"recency_boost": 0}))
+def test_date_priors_off_in_settings_ignore_the_date(isolated_env: Path) -> None:
+    # "this week" is also a time in the question (time_boost), so both priors are turned off.
+    a = Assistant.from_settings(Settings(retrieval={"recency_boost": 0, "time_boost": 0}))
     for text, meta in FESTIVALS:
         a.add_text(text, meta)
     assert _first(a, QUESTION, date(2023, 3, 10)) == _first(a, QUESTION, date(2022, 10, 27))

@@ -303,3 +303,27 @@ def test_sources_are_fenced_as_data_in_the_prompt() -> None:
     assert body.count("<source ") == 1 and body.count("</source>") == 1  # the article cannot close the fence
     start, end = body.index("<source "), body.index("</source>")
     assert start < body.index("PWNED") < end and start < body.index("admin mode") < end
+
+
+def test_an_article_of_one_repeated_word_does_not_flood_the_index_or_blind_the_gate(tmp_home: Path,
+                                                                                     tmp_path: Path) -> None:
+    """Seen: a 1.2 MB file of one word put 1,500 identical vectors in Chroma, whose search then returned only
+    those, and a question another article in the folder answers was refused."""
+    from rag.assistant import Assistant
+    from rag.settings import Settings
+
+    folder = tmp_path / "flood"
+    folder.mkdir()
+    (folder / "flood.txt").write_text("budget " * 170_000)  # 1.2 MB
+    (folder / "ministry.txt").write_text(
+        "The finance ministry raised the culture budget to 48 million euros on Tuesday, the minister said. "
+        "Museums and theatres in the north will receive most of the increase.")
+    assistant = Assistant.from_settings(Settings(llm={"backend": "extractive"}))
+    report = assistant.add_paths([folder])
+    assert report.count("added") == 2
+    flood = next(o for o in report.outcomes if o.source.endswith("flood.txt"))
+    assert flood.chunks <= 10, flood  # identical chunk texts are stored once (1,500 before)
+    answer = assistant.ask("How much did the ministry raise the budget to?")
+    assert not answer.refused, answer.text
+    assert "48 million euros" in answer.text
+    assert_store_matches_catalogue(assistant.index)

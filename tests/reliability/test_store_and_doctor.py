@@ -19,8 +19,9 @@ from index.store import ChunkStore
 from index.types import ArticleMeta, Chunk
 from ui.cli import main
 
-TEXT = ("The harbour in Kiel reopened on Tuesday after a storm closed it for three days. "
-        "Ferries to Oslo resumed in the evening, the port authority said. ") * 12
+# Numbered so no two chunks are identical (identical chunk texts are stored once).
+TEXT = " ".join(f"The harbour in Kiel reopened on Tuesday after storm number {i} closed it for three days. "
+                f"Ferries to Oslo resumed in the evening, the port authority said in notice {i}." for i in range(12))
 
 
 @pytest.fixture

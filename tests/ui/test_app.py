@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -48,14 +49,14 @@ def test_off_corpus_question_is_refused(app: AppTest) -> None:
 def test_pasted_article_is_searchable_at_once_and_duplicate_says_so(app: AppTest) -> None:
     text = ("The city of Ghent opened a new bicycle bridge over the Leie river on Saturday, "
             "the mayor announced, calling it the longest of its kind in Belgium.")
-    app.text_area[0].set_value(text)
-    app.text_input[0].set_value("Ghent opens bicycle bridge")
+    app.text_area(key="paste_text").set_value(text)
+    app.text_input(key="paste_title").set_value("Ghent opens bicycle bridge")
     app.button[0 if len(app.button) == 1 else -1].click().run()
     assert not app.exception
     assert any("Added" in s.value for s in app.success), [s.value for s in app.success]
     app.chat_input[0].set_value("What did Ghent open over the Leie river?").run()
     assert "bicycle bridge" in _all_markdown(app)
-    app.text_area[0].set_value(text)
+    app.text_area(key="paste_text").set_value(text)
     app.button[-1].click().run()
     assert any("Already indexed" in i.value for i in app.info)
 
@@ -79,9 +80,9 @@ def test_answer_as_of_a_day_in_the_sidebar(app: AppTest) -> None:
     from tests.rag.test_retrieve import FESTIVALS, QUESTION
 
     for text, meta in FESTIVALS[:2]:
-        app.text_area[0].set_value(text)
-        app.text_input[0].set_value(str(meta["title"]))
-        app.text_input[2].set_value(str(meta["published"]))
+        app.text_area(key="paste_text").set_value(text)
+        app.text_input(key="paste_title").set_value(str(meta["title"]))
+        app.text_input(key="paste_published").set_value(str(meta["published"]))
         app.button[-1].click().run()
         assert not app.exception
     for day, festival in ((date(2022, 10, 27), "Diwali"), (date(2023, 3, 10), "Holi")):
@@ -92,3 +93,69 @@ def test_answer_as_of_a_day_in_the_sidebar(app: AppTest) -> None:
         # The extractive answer opens with the best passage: that week's festival comes first.
         found = [name for name in ("Holi", "Diwali") if name in answer]
         assert found and min(found, key=answer.index) == festival, answer
+
+
+def test_sources_differ_box_filters_and_a_follow_up_with_a_new_year(app: AppTest) -> None:
+    from tests.rag.test_time_and_conflicts import TIMELINE
+
+    assert app.sidebar.multiselect(key="outlets").options  # the outlet picker lists the index's outlets
+    import streamlit as st
+
+    from index.news_index import NewsIndex
+    from index.sources import sources_from_paths
+    from rag.settings import Settings
+
+    NewsIndex(Settings().index).ingest(sources_from_paths([TIMELINE]))
+    st.cache_resource.clear()
+    app.run()
+    app.chat_input[0].set_value("What is the minimum wage in Valdoria?").run()
+    assert not app.exception
+    labels = [e.label for e in app.expander]
+    assert any("12.82 euros" in label and "2 Jan 2025" in label for label in labels), labels
+    assert any("9.82 euros" in label and "4 Jan 2022" in label for label in labels), labels
+    assert "Sources differ" in _all_markdown(app)
+    app.chat_input[0].set_value("and in 2022?").run()
+    captions = " ".join(c.value for c in app.caption)
+    assert "What is the minimum wage in Valdoria in 2022" in captions and "in 2022" in captions, captions
+    app.sidebar.multiselect(key="outlets").select("Ardent Daily").run()
+    app.chat_input[0].set_value("What is the minimum wage in Valdoria?").run()
+    last = app.chat_message[-1]
+    assert "12.82" in "\n".join(m.value for m in last.markdown) and "9.82" not in "\n".join(
+        m.value for m in last.markdown)
+def _click(app: AppTest, label: str) -> None:
+    next(b for b in app.button if b.label == label).click().run()
+
+
+def test_add_by_url(news_site: Any, app: AppTest) -> None:
+    app.text_input(key="add_url").set_value(news_site.url("/news/harbour"))
+    _click(app, "Fetch and add")
+    assert not app.exception
+    assert any("Added: Harbour reopens after storm" in s.value for s in app.success), [s.value for s in app.success]
+    app.chat_input[0].set_value("When did the harbour in Kiel reopen?").run()
+    assert "Ferries to Oslo" in _all_markdown(app)
+    app.text_input(key="add_url").set_value("http://169.254.169.254/latest/meta-data/")
+    _click(app, "Fetch and add")
+    assert not app.exception
+    assert any("rule: no link-local addresses" in e.value for e in app.error), [e.value for e in app.error]
+
+
+def test_feeds_and_their_last_run_are_listed(news_site: Any, app: AppTest) -> None:
+    from index.feeds import run_feeds
+    from rag.settings import Settings
+    from tests.site import rss_feed
+
+    feed = news_site.add("/feed.rss", rss_feed(news_site, [{"title": "H", "link": news_site.url("/news/harbour")}]),
+                         "application/rss+xml")
+    from index.news_index import NewsIndex
+
+    settings = Settings()
+    index = NewsIndex(settings.index)
+    index.feeds.add(feed, "Kiel Daily")
+    app.run()
+    expander = next(e for e in app.expander if e.label.startswith("Feeds"))
+    assert expander.label == "Feeds (1)" and "not run yet" in "\n".join(m.value for m in expander.markdown)
+    run_feeds(index, settings.fetch)
+    app.run()
+    expander = next(e for e in app.expander if e.label.startswith("Feeds"))
+    text = "\n".join(m.value for m in expander.markdown)
+    assert "Kiel Daily" in text and "1 added, 0 skipped, 0 rejected" in text, text

@@ -73,3 +73,47 @@ def test_chat_in_a_real_browser(app_url: str, artifacts: Path) -> None:
             timeout=120_000)
         page.screenshot(path=str(artifacts / "upload.png"), full_page=True)
         browser.close()
+
+
+@pytest.fixture
+def timeline_url(seeded: Path) -> Iterator[str]:
+    from index.news_index import NewsIndex
+    from index.sources import sources_from_paths
+    from rag.settings import Settings
+    from tests.rag.test_time_and_conflicts import TIMELINE
+
+    NewsIndex(Settings().index).ingest(sources_from_paths([TIMELINE]))
+    with streamlit_app() as url:
+        yield url
+
+
+def test_sources_differ_filters_and_a_follow_up_in_a_real_browser(timeline_url: str, artifacts: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch_browser(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 1200})
+        page.goto(timeline_url)
+        page.get_by_placeholder("Ask about the news").wait_for(timeout=120_000)
+        _ask(page, "What is the minimum wage in Valdoria?")
+        page.get_by_text("Sources differ", exact=False).first.wait_for(timeout=120_000)
+        page.locator("[data-testid='stExpander'] summary", has_text="9.82 euros").first.click()
+        page.locator("mark", has_text="9.82 euros").first.wait_for(timeout=30_000)
+        page.screenshot(path=str(artifacts / "sources-differ.png"), full_page=True)
+
+        _ask(page, "and in 2022?")
+        page.get_by_text("What is the minimum wage in Valdoria in 2022?", exact=False).first.wait_for(
+            timeout=120_000)
+        page.screenshot(path=str(artifacts / "follow-up-year.png"), full_page=True)
+
+        outlets = page.locator("[data-testid='stSidebar']").get_by_role("combobox", name="Outlets")
+        outlets.click()
+        outlets.fill("Ardent")
+        page.get_by_role("option", name="Ardent Daily").first.click()
+        page.keyboard.press("Escape")
+        _ask(page, "What is the Valdoria minimum wage now?")
+        last = page.locator("[data-testid='stChatMessage']").last
+        last.get_by_text("Filters: outlets: Ardent Daily", exact=False).wait_for(timeout=120_000)
+        assert "12.82" in last.inner_text() and "9.82" not in last.inner_text()
+        page.screenshot(path=str(artifacts / "filters.png"), full_page=True)
+        browser.close()

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,3 +87,97 @@ def test_ask_json_prints_no_progress_bar(seeded: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["citations"]
     assert out.stderr == "", out.stderr
+
+
+def test_ask_filters_and_their_errors(capsys: pytest.CaptureFixture[str], seeded: Path) -> None:
+    code, out, _ = run(capsys, "ask", "What is the NATO spending target?", "--since", "2025-01-01", "--json",
+                       "--backend", "extractive")
+    answer = json.loads(out)
+    assert code == 0 and {c["outlet"] for c in answer["citations"]} == {"The Washington Post"}
+    assert answer["filters"]["since"] == "2025-01-01"
+    code, _, err = run(capsys, "ask", "What is the NATO spending target?", "--outlet", "Reuters", "--backend",
+                       "extractive")
+    assert code == 2 and "Unknown outlet 'Reuters'" in err and "dpa" in err
+    code, _, err = run(capsys, "ask", "x", "--since", "2025-01-01", "--until", "2024-01-01")
+    assert code == 2 and "is after" in err
+    with pytest.raises(SystemExit) as e:  # argparse: not a day
+        main(["ask", "x", "--since", "next week"])
+    assert e.value.code == 2
+
+
+def test_chat_keeps_the_topic_and_exports(seeded: Path, tmp_path: Path) -> None:
+    """`newsdesk chat` in a real process: a follow-up with a new year, a filter, an export."""
+    script = ("What is the NATO spending target?\nand in 2020?\n/outlet Reuters\n/export "
+              f"{tmp_path / 'chat.md'}\n/quit\n")
+    out = subprocess.run([sys.executable, "-m", "ui.cli", "chat", "--backend", "extractive"], input=script,
+                         capture_output=True, text=True, cwd=REPO, timeout=180)
+    assert out.returncode == 0, out.stderr
+    assert "Searched as: What is the NATO spending target in 2020?" in out.stdout
+    assert "Unknown outlet 'Reuters'" in out.stdout
+    exported = (tmp_path / "chat.md").read_text()
+    assert "## 1. What is the NATO spending target?" in exported and "## 2. and in 2020?" in exported
+    assert "dpa" in exported and "> " in exported
+def test_ingest_mixes_urls_folders_and_bulk_exports(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                     news_site: Any) -> None:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    (folder / "tram.txt").write_text("The council of Lübeck approved a new tram line on Wednesday evening.")
+    export = tmp_path / "export.jsonl"
+    export.write_text(json.dumps({"headline": "Ferry record", "fulltext": "Ferries between Kiel and Oslo carried "
+                                  "more cars than ever this spring, the operator said."}) + "\n{broken\n")
+    code, out, _ = run(capsys, "ingest", news_site.url("/news/harbour"), str(folder), str(export),
+                       "--text-field", "fulltext", news_site.url("/to-metadata"))
+    assert code == 1
+    assert "3 added, 0 unchanged, 0 replaced, 2 rejected" in out
+    assert f"{export}:2: is not valid JSON" in out
+    assert "rule: no link-local addresses" in out
+    code, out, _ = run(capsys, "list", "--json")
+    titles = {r["title"] for r in json.loads(out)}
+    assert {"Harbour reopens after storm", "Ferry record"} <= titles
+
+
+def test_ingest_url_without_the_allow_list_names_the_rule(capsys: pytest.CaptureFixture[str],
+                                                           monkeypatch: pytest.MonkeyPatch, news_site: Any) -> None:
+    monkeypatch.delenv("NEWSDESK_FETCH__ALLOW_HOSTS")
+    code, out, _ = run(capsys, "ingest", f"http://localhost:{news_site.port}/news/harbour")
+    assert code == 1 and "rule: no loopback addresses" in out
+    assert f"NEWSDESK_FETCH__ALLOW_HOSTS=localhost:{news_site.port}" in out
+
+
+def test_feeds_add_list_watch_remove(capsys: pytest.CaptureFixture[str], news_site: Any) -> None:
+    from tests.site import rss_feed
+
+    feed = news_site.add("/feed.rss", rss_feed(news_site, [
+        {"title": "Harbour", "link": news_site.url("/news/harbour")},
+        {"title": "Secret", "link": news_site.url("/to-private")}]), "application/rss+xml")
+    code, out, _ = run(capsys, "feeds", "add", feed)
+    assert code == 0 and "following Kiel Daily (2 items now" in out
+    code, _, err = run(capsys, "feeds", "add", news_site.url("/news/harbour"))
+    assert code == 1 and "is not an RSS or Atom feed" in err
+    code, out, _ = run(capsys, "feeds", "list")
+    assert f"{feed}  Kiel Daily  (never run)" in out and "1 feed(s)" in out
+
+    code, out, _ = run(capsys, "watch", "--once")
+    assert code == 1  # an item was rejected
+    assert "Kiel Daily: 1 added, 0 skipped, 1 rejected" in out
+    assert "  added     Harbour reopens after storm" in out and "rule: no private addresses" in out
+    code, out, _ = run(capsys, "watch", "--once")
+    assert "Kiel Daily: 0 added, 1 skipped, 1 rejected" in out  # the rejected item is tried again
+
+    code, out, _ = run(capsys, "feeds", "list", "--json")
+    (row,) = json.loads(out)
+    assert row["url"] == feed and row["last_run"]["skipped"] == 1 and row["last_run"]["error"] is None
+    code, out, _ = run(capsys, "feeds", "remove", feed)
+    assert code == 0 and "stopped following Kiel Daily" in out
+    code, _, err = run(capsys, "feeds", "remove", feed)
+    assert code == 1 and "Not following" in err
+    code, out, _ = run(capsys, "watch", "--once")
+    assert code == 0 and "No feeds followed" in out
+    code, out, _ = run(capsys, "list", "--json")
+    assert [r["title"] for r in json.loads(out)] == ["Harbour reopens after storm"]  # articles stay
+
+
+def test_watch_every_must_be_positive(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as e:
+        main(["watch", "--every", "0"])
+    assert e.value.code == 2 and "minutes above 0" in capsys.readouterr().err

@@ -1,0 +1,110 @@
+"""When sources from different dates or outlets give different figures for what was asked: found in code.
+
+The embedded 1.5B model ignores "say which source and date says what", so the answer does not depend on it:
+1. The reader has weighed the retrieved passages' sentences against the question (rag/reading.py). Of each
+   article, the best `per_article` sentences that give a figure and reach `min_relevance` (cosine) are looked at.
+2. Their figures are read (rag/values.py): percentages and amounts of money always; plain numbers only when the
+   question asks for a count ("how many", "death toll"…), since "within the next two years" or "30 allies" would
+   otherwise be taken for an answer.
+3. If two articles give different sets of figures of one kind, the sources differ: every figure is listed with
+   the clause that states it (hedges kept: "possibly around 3-3.5%"), its outlet and its date, newest first for
+   a question about now, oldest first for a question about a past time.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from rag.prompts import short_date
+from rag.reading import Weighed
+from rag.types import DatedValue, Hit
+from rag.values import extract_values
+
+# Plain numbers are figures only for a question that asks for a count; amounts of money always count.
+_COUNTS = re.compile(r"\b(how many|number of|death toll|toll|count|population|how often|score)\b", re.I)
+_CLAUSE = re.compile(r"[;:]|,?\s+(?:but|while|whereas|although|though|however|yet)\s+")
+_MAX_QUOTE_WORDS = 24
+_LOOSE_END = re.compile(r"(?:\s+(?:as|after|before|the|a|an|of|to|and|or|on|in|at|by|for|with|that|which))+$", re.I)
+
+
+def _clause(sentence: str, start: int, end: int) -> tuple[int, int]:
+    """The clause of `sentence` around [start, end), at most ~18 words: what the source says of that figure."""
+    cuts = [0, *(m.end() for m in _CLAUSE.finditer(sentence) if m.end() <= start)]
+    lo = max(cuts)
+    hi = min((m.start() for m in _CLAUSE.finditer(sentence) if m.start() >= end), default=len(sentence))
+    words = [m.span() for m in re.finditer(r"\S+", sentence[lo:hi])]
+    if len(words) > _MAX_QUOTE_WORDS:
+        # Keep the words nearest the figure, from a comma on if one falls in the cut ("…, as the US seeks …").
+        centre = next((k for k, (a, b) in enumerate(words) if lo + b > start), 0)
+        first = max(0, min(centre - _MAX_QUOTE_WORDS // 2, len(words) - _MAX_QUOTE_WORDS))
+        window = words[first:first + _MAX_QUOTE_WORDS]
+        cut_lo, cut_hi = lo + window[0][0], lo + window[-1][1]
+        comma = sentence.rfind(", ", cut_lo, start)
+        if first > 0 and comma > 0 and len(sentence[comma:start].split()) > 5:  # words enough to say what it is
+            cut_lo = comma + 2
+        lo, hi = cut_lo, cut_hi
+    while True:  # no dangling "… as" or "… the" at the end of a cut quote
+        while hi > lo and sentence[hi - 1] in " ,;:.":
+            hi -= 1
+        m = _LOOSE_END.search(sentence, lo, hi)
+        if not m or m.end() != hi or m.start() <= end - 1:
+            return lo, hi
+        hi = m.start()
+
+
+def find_disagreement(question: str, weighed: Sequence[Weighed], hits: Sequence[Hit], newest_first: bool = True,
+                      min_relevance: float = 0.3, per_article: int = 4, not_before: str = "") -> tuple[DatedValue, ...]:
+    """The dated figures of the sources when they differ; () when they agree or give none.
+
+    `not_before` (an ISO day): articles published before it cannot report the time the question asks about, so
+    their figures are left out ("What was the minimum wage in 2025?" is not answered by a 2022 article).
+    """
+    kinds = {"percent", "money"} | ({"number"} if _COUNTS.search(question) else set())
+    question_values = {v.norm for v in extract_values(question)}  # "Did it rise above 5%?": 5% is no answer
+    taken: dict[str, int] = {}
+    found: dict[str, list[DatedValue]] = {}  # article id -> its figures
+    for w in weighed:
+        if w.score < min_relevance:
+            break
+        hit = hits[w.hit]
+        if not_before and hit.meta.published and hit.meta.published[:10] < not_before:
+            continue
+        aid = hit.chunk.article_id
+        figures = [v for v in extract_values(w.text) if v.kind in kinds and v.norm not in question_values]
+        if not figures or taken.get(aid, 0) >= per_article:
+            continue
+        taken[aid] = taken.get(aid, 0) + 1
+        for v in figures:
+            lo, hi = _clause(w.text, v.start, v.end)
+            here = found.setdefault(aid, [])
+            if all(d.norm != v.norm for d in here):
+                here.append(DatedValue(v.text, v.kind, v.norm, hit, w.start + lo, w.start + hi, w.text[lo:hi]))
+    differ = any({d.norm for d in a if d.kind == k} != {d.norm for d in b if d.kind == k}
+                 and any(d.kind == k for d in a) and any(d.kind == k for d in b)
+                 for k in kinds for a in found.values() for b in found.values() if a is not b)
+    if not differ:
+        return ()
+    values = [d for ds in found.values() for d in ds]
+    dated = sorted((d for d in values if d.hit.meta.published), key=lambda d: (d.hit.meta.published or "")[:10],
+                   reverse=newest_first)
+    return (*dated, *(d for d in values if not d.hit.meta.published))  # undated sources last
+
+
+def timeline_text(values: Sequence[DatedValue], number: dict[str, int]) -> str:
+    """'Sources differ. The Washington Post, 12 Feb 2025: “…to 5% of their GDP” [2]. dpa, 24 Nov 2020: “…” [1].'
+
+    `number` maps a chunk id to its source number in the answer.
+    """
+    groups: list[tuple[str, list[DatedValue]]] = []
+    for d in values:
+        label = ", ".join(x for x in (d.hit.meta.outlet, short_date(d.hit.meta.published)) if x) or "Undated source"
+        if groups and groups[-1][0] == label:
+            groups[-1][1].append(d)
+        else:
+            groups.append((label, [d]))
+    parts = []
+    for label, ds in groups:
+        quotes = "; ".join(f"“{d.quote}” [{number[d.hit.chunk.chunk_id]}]" for d in ds)
+        parts.append(f"{label}: {quotes}.")
+    return "Sources differ. " + " ".join(parts)
