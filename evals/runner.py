@@ -127,9 +127,10 @@ def _run_one(suite: Suite, session: _Session, items: Sequence[Any], retriever: s
                 answer = answerer.ask(suite.question(item), as_of=suite.as_of(item),
                                       instructions=suite.instructions(item))
             elif (hits := suite.gold_hits(item)) is not None:
-                answer = answer_from_hits(suite.question(item), hits, answerer.llm, ExtractiveLLM(answerer.cross_encoder.score),
+                judge = answerer.cross_encoder.score
+                answer = answer_from_hits(suite.question(item), hits, answerer.llm, ExtractiveLLM(judge),
                                           suite.instructions(item), answerer.reader.read,
-                                          answerer.cross_encoder.score, answerer.settings.answer.claim_relevance)
+                                          judge, answerer.settings.answer.claim_relevance)
             else:
                 records.append(rec)
                 continue
