@@ -220,11 +220,15 @@ def _drop_if_closed_by_server(dbapi_conn: Any, _record: Any, _proxy: Any) -> Non
     select sees without a round trip; an idle healthy one has nothing to read. (`pool_pre_ping`'s SELECT 1
     costs a round trip per read, five per question.) DisconnectionError makes the pool open a new one.
     """
+    # poll, not select: select() refuses descriptors from 1024 on, which a long-running process (a server with
+    # many open files and sockets; the test suite) reaches, and every checkout would then look closed.
+    poller = select.poll()
     try:
-        readable, _, _ = select.select([dbapi_conn.fileno()], [], [], 0)
+        poller.register(dbapi_conn.fileno(), select.POLLIN | select.POLLPRI)
+        events = poller.poll(0)
     except (OSError, ValueError) as e:  # closed already
         raise DisconnectionError("closed") from e
-    if readable:
+    if events:
         raise DisconnectionError("closed by the server")
 
 

@@ -87,6 +87,8 @@ def test_the_lock_of_a_sigkilled_writer_is_freed_at_once(postgres_url: str) -> N
     finally:
         child.kill()
         child.wait(10)
+        if child.stdout is not None:
+            child.stdout.close()
     assert waited < 2, f"the lock outlived its SIGKILLed holder by {waited:.1f} s"
 
 
@@ -166,3 +168,19 @@ def test_with_migrations_at_start_off_doctor_repair_applies_them(postgres_url: s
     index = NewsIndex(settings)  # opens now
     assert index.ingest([Source("kiel", text=TEXT)]).count("added") == 1
     assert doctor(settings).ok
+
+
+def test_reads_work_in_a_process_with_more_than_1024_open_files(postgres_url: str) -> None:
+    """The pool's closed-connection check once used select(), which refuses descriptors from 1024 on: in a
+    long-running process every checkout then looked closed and every read failed."""
+    held = [open(__file__) for _ in range(1100)]  # noqa: SIM115 - held open on purpose
+    try:
+        db = Database(postgres_url)
+        with db.engine.connect() as conn:
+            assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+            assert conn.connection.dbapi_connection.fileno() >= 1024  # type: ignore[union-attr]
+        with db.engine.connect() as conn:  # checked out again from the pool, through the check
+            assert conn.exec_driver_sql("SELECT 2").scalar() == 2
+    finally:
+        for f in held:
+            f.close()
