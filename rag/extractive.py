@@ -14,6 +14,7 @@ from rag.types import Prompt
 # or, judged by the cross-encoder, nearly as relevant (logits).
 _NEARLY = 0.05
 _NEARLY_JUDGED = 2.0
+_TIED = 1.0
 # The cross-encoder re-weighs this many of the most similar sentences (each pair costs a few ms).
 _JUDGED = 12
 
@@ -60,8 +61,12 @@ def extractive_answer(prompt: Prompt, max_sentences: int = 2, judge: Relevance |
     if judge is not None and scored:
         scored = scored[:_JUDGED]
         judged = judge(prompt.searched, [t[3] for t in scored])
-        scored = sorted(((j, lexical, n, sentence) for j, (_, lexical, n, sentence) in zip(judged, scored)),
-                        key=lambda t: (-t[0], -t[1]))
+        prior = [(j, lexical, n, sentence) for j, (_, lexical, n, sentence) in zip(judged, scored)]
+        # Near-ties keep the reader's order, which knows the question's time and recency (the cross-encoder
+        # does not): of "Holi this week" and "Diwali this week", the one published that week leads.
+        top = max(t[0] for t in prior)
+        lead = next(t for t in prior if t[0] >= top - _TIED)
+        scored = [lead, *sorted((t for t in prior if t is not lead), key=lambda t: (-t[0], -t[1]))]
         weighed, nearly = True, _NEARLY_JUDGED
     chosen: list[tuple[int, str]] = []
     for relevance, lexical, n, sentence in scored:
