@@ -154,9 +154,9 @@ def _filters() -> Filters:
 def main() -> None:
     st.title("Newsdesk")
     st.caption("Answers from your articles only; every [n] opens the passage it came from.")
-    caller = signed_in()  # with tokens: the sign-in form until a valid one is given
-    history = start_history(caller)
-    try:
+    try:  # the catalogue (tokens, conversations) may be a Postgres that is down: say so, keep running
+        caller = signed_in()  # with tokens: the sign-in form until a valid one is given
+        history = start_history(caller)
         assistant = get_assistant()
     except NewsdeskError as e:
         st.error(str(e))
@@ -191,8 +191,12 @@ def main() -> None:
             render_answer(answer)
             answer_download(Turn(question, answer), len(turns))
         turns.append(Turn(question, answer))
-        save_turn(caller, turns[-1])
-    show_history(history, caller)
+    try:
+        if question:
+            save_turn(caller, turns[-1])
+        show_history(history, caller)
+    except NewsdeskError as e:
+        st.error(str(e))
 
 
 main()

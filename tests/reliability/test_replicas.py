@@ -105,7 +105,9 @@ def test_a_reader_never_sees_half_an_article(postgres_url: str, chroma_server: s
             versions[0] += 1
             v = versions[0]
             for slot in range(3):  # three articles of 6+ chunks each, a new version of each every round
-                text = "".join(s.format(v=v) for s in sentences) * 10
+                # Numbered paragraphs: identical chunk texts would be stored once.
+                text = "".join(f"{''.join(s.format(v=v) for s in sentences)}That was part {p} of the report. "
+                               for p in range(10))
                 try:
                     a.add_text(f"---\ntitle: Tartu {slot}\nurl: https://example.com/tartu/{slot}\n---\n{text}")
                 except Exception:
@@ -118,7 +120,9 @@ def test_a_reader_never_sees_half_an_article(postgres_url: str, chroma_server: s
         for hit in b.retrieve("Which bridge in Tartu was inspected by crew 0?", k=10).hits:
             aid = hit.chunk.article_id
             before = b.index.catalogue.get(aid)
-            assert before is not None and before.status != "pending", "a passage of an article not yet complete"
+            if before is None:
+                continue  # replaced and removed since the search (a pending article has its row)
+            assert before.status != "pending", "a passage of an article not yet complete"
             if before.status != "complete":
                 continue  # removed since: its vectors may be going
             ids = [chunk_id_for(aid, n) for n in range(before.n_chunks)]
