@@ -18,7 +18,7 @@ Pure: the cross-encoder comes in as a function.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -26,7 +26,7 @@ from index.keyword import tokenize
 from rag.gate import distinctive_words
 from rag.prose import in_context, prose_spans
 from rag.types import Hit
-from rag.values import Value, extract_values, matches, supports
+from rag.values import Value, ValueCheck, extract_values, matches, supports
 
 Relevance = Callable[[str, Sequence[str]], Sequence[float]]  # (claim, sentences) -> one score per sentence
 
@@ -43,6 +43,7 @@ _HEDGE = re.compile(r"""\b(?:possib\w*|perhaps|maybe|could|might|may|would|propo
 # a higher figure" states 2% as a fact; the wish belongs to the second clause.
 _CLAUSE = re.compile(r"[;:]|,?\s+(?:but|while|whereas|although|though|however|yet)\b|\s[–—]\s", re.I)
 _QUANTITIES = ("percent", "money", "number")
+_JUDGED_PER_PASSAGE = 2
 _SHORT = 3  # a sentence with this many content words or fewer ("Yes.", "Answer: Bankman-Fried") makes no claim
 _ANSWER_LINE = re.compile(r"^\W*(?:final\s+|short\s+)?answer\W*:", re.I)
 
@@ -110,12 +111,19 @@ def check_claim(claim: str, cited: Sequence[tuple[int, Hit]], relevance: Relevan
         return ClaimCheck(False, "cites no source", ())
     sentences = {n: _prose(hit) for n, hit in cited}
     passages = "\n".join(t for n, _ in cited for _, _, t in sentences[n])
-    # The source's own outlet and day are evidence for "the Post reported in February 2025".
-    labels = "\n".join(f"{hit.meta.outlet}. {_spoken(hit.meta.published)}." for _, hit in cited)
+    # The source's own outlet and day are evidence for "the Post reported in February 2025", its headline for the
+    # full name of whom the text calls by surname ("Hamlin" under "Damar Hamlin shows improvement").
+    labels = "\n".join(f"{hit.meta.outlet}. {_spoken(hit.meta.published)}. {hit.meta.title}." for _, hit in cited)
     values = supports(claim, f"{passages}\n{labels}")
+    if not values.supported and question and _restates_question(values, question):
+        values = ValueCheck(values.values, ())
     if not values.supported:
         return ClaimCheck(False, "not in the cited passages: " + ", ".join(v.text for v in values.missing), ())
-    if question and not is_conclusion(claim):
+    # The question's words must be in what a figure is cited from: the figure must be of what was asked. Only for
+    # sentences that state a quantity: restating the question in other words ("laid to rest" for "funeral") is
+    # not a misreading, and the rule refused most RealTime QA answers when it held for every sentence.
+    if question and not is_conclusion(claim) and any(v.kind in _QUANTITIES and supports(v.text, question).missing
+                                                     for v in values.values):
         cited_words = {w[:5] for _, hit in cited for w in tokenize(f"{hit.meta.title} {hit.chunk.text}")}
         asked = {w[:5] for w in distinctive_words(question)}
         missing = [w for w in distinctive_words(claim) if w[:5] in asked and w[:5] not in cited_words]
@@ -128,19 +136,26 @@ def check_claim(claim: str, cited: Sequence[tuple[int, Hit]], relevance: Relevan
         if where and all(hedged(t, p.start, p.end) for t, p in where):
             return ClaimCheck(False, f"states {v.text} as fact; the source gives it as a proposal or possibility",
                               ())
-    # The best sentence of each cited passage: lexical and value overlap picks it, the cross-encoder judges it.
+    # The best sentences of each cited passage: lexical and value overlap picks two, the cross-encoder judges them
+    # (a paraphrase can share more words with a neighbouring sentence than with the one that states it).
     claim_words = set(tokenize(claim))
     best: list[tuple[int, tuple[int, int, str]]] = []
     for n, _ in cited:
-        if sentences[n]:
-            best.append((n, max(sentences[n], key=lambda s: _overlap(claim_words, values.values, s[2]))))
+        ranked = sorted(sentences[n], key=lambda s: -_overlap(claim_words, values.values, s[2]))
+        best.extend((n, s) for s in ranked[:_JUDGED_PER_PASSAGE])
     if not best:
         return ClaimCheck(False, "the cited passages hold no article prose", ())
+    # A conclusion line ("Answer: Google [1][2]…[7]") is backed by the cited passages that name its values (all of
+    # them for "Yes [1][2]"): the 1.5B model cites every source on it.
+    cited_text = {n: f"{hit.meta.title}\n{hit.meta.outlet}. {_spoken(hit.meta.published)}.\n{hit.chunk.text}"
+                  for n, hit in cited}
     if relevance is None or is_conclusion(claim):
         # Without a model: a passage backs the claim when its best sentence has one of the claim's values or
         # half of its words; a conclusion line ("Yes.") is backed by every passage it cites.
-        evidence = tuple(Evidence(n, s, e, t, None) for n, (s, e, t) in best
-                         if is_conclusion(claim) or _overlap(claim_words, values.values, t) >= 0.5)
+        evidence = tuple(_one_per_passage(
+            Evidence(n, s, e, t, None) for n, (s, e, t) in best
+            if (is_conclusion(claim) and _names_it(values.values, cited_text[n]))
+            or _overlap(claim_words, values.values, t) >= 0.5))
         if not evidence:
             return ClaimCheck(False, "no cited passage bears on it", ())
         return ClaimCheck(True, "", evidence)
@@ -148,7 +163,31 @@ def check_claim(claim: str, cited: Sequence[tuple[int, Hit]], relevance: Relevan
     scores = relevance(claim, [in_context(titles[n], t) for n, (_, _, t) in best])
     judged = sorted((Evidence(n, s, e, t, float(score)) for (n, (s, e, t)), score in zip(best, scores)),
                     key=lambda ev: -(ev.relevance or 0.0))
+    judged = _one_per_passage(judged)
     backing = tuple(ev for ev in judged if (ev.relevance or 0.0) >= min_relevance)
     if not backing:
         return ClaimCheck(False, f"no cited passage bears on it (best relevance {judged[0].relevance:.1f})", ())
     return ClaimCheck(True, "", backing)
+
+
+def _names_it(values: Sequence[Value], text: str) -> bool:
+    """Whether a passage states one of a conclusion's values (True when it has none: "Yes.")."""
+    return not values or any(not supports(v.text, text).missing for v in values)
+
+
+def _restates_question(values: ValueCheck, question: str) -> bool:
+    """Whether every value the passages lack is the question's own, and the sentence also gives one of its own
+    that they state: "Damar Hamlin is a member of the Buffalo Bills" for "… Damar Hamlin … which team?", cited to
+    a passage that says "Hamlin". A sentence made only of the question's values ("Biden met Macron" for "Did
+    Biden meet Macron?") still needs them in its sources."""
+    if not all(not supports(v.text, question).missing for v in values.missing):
+        return False
+    return any(v not in values.missing and supports(v.text, question).missing for v in values.values)
+
+
+def _one_per_passage(evidence: Iterable[Evidence]) -> list[Evidence]:
+    """The first (best) sentence of each passage, in order."""
+    kept: dict[int, Evidence] = {}
+    for ev in evidence:
+        kept.setdefault(ev.n, ev)
+    return list(kept.values())

@@ -634,8 +634,14 @@ def _name_forms(token: str) -> set[str]:
     return bases | {b + e for b in bases for e in _DEMONYM_ENDINGS}
 
 
+# Words of a company's name that its articles often leave out ("Southwest" for "Southwest Airlines").
+_LEGAL_FORMS = frozenset({"airlines", "airways", "inc", "corp", "corporation", "company", "co", "ltd", "llc", "plc",
+                          "group", "holdings"})
+
+
 def _significant(norm: str) -> list[str]:
-    return [w for w in norm.split(" ") if w not in _CONNECTORS]
+    words = [w for w in norm.split(" ") if w not in _CONNECTORS]
+    return [w for w in words if w not in _LEGAL_FORMS] or words
 
 
 def _name_in(norm: str, words: set[str]) -> bool:
