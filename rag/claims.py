@@ -154,7 +154,7 @@ def check_claim(claim: str, cited: Sequence[tuple[int, Hit]], relevance: Relevan
         # half of its words; a conclusion line ("Yes.") is backed by every passage it cites.
         evidence = tuple(_one_per_passage(
             Evidence(n, s, e, t, None) for n, (s, e, t) in best
-            if (is_conclusion(claim) and _names_it(values.values, cited_text[n]))
+            if (is_conclusion(claim) and _names_it(claim, values.values, cited_text[n]))
             or _overlap(claim_words, values.values, t) >= 0.5))
         if not evidence:
             return ClaimCheck(False, "no cited passage bears on it", ())
@@ -170,9 +170,16 @@ def check_claim(claim: str, cited: Sequence[tuple[int, Hit]], relevance: Relevan
     return ClaimCheck(True, "", backing)
 
 
-def _names_it(values: Sequence[Value], text: str) -> bool:
-    """Whether a passage states one of a conclusion's values (True when it has none: "Yes.")."""
-    return not values or any(not supports(v.text, text).missing for v in values)
+_VERDICTS = frozenset({"answer", "yes", "no", "insufficient", "information", "not", "enough"})
+
+
+def _names_it(claim: str, values: Sequence[Value], text: str) -> bool:
+    """Whether a passage states a conclusion's value: one of its values, or else its words ("Answer: Google", where
+    a lone capitalised word is no name value); True for a verdict alone ("Yes.")."""
+    if values:
+        return any(not supports(v.text, text).missing for v in values)
+    words = [w for w in tokenize(claim) if w not in _VERDICTS]
+    return not words or set(words) <= set(tokenize(text))
 
 
 def _restates_question(values: ValueCheck, question: str) -> bool:

@@ -61,6 +61,11 @@ def _clause(sentence: str, start: int, end: int) -> tuple[int, int]:
         hi = m.start()
 
 
+def asks_for_amount(question: str) -> bool:
+    """Whether a question asks for a figure ("What is the NATO target?", "How much …?"), not a name."""
+    return bool(_AMOUNT.search(question))
+
+
 def find_disagreement(question: str, weighed: Sequence[Weighed], hits: Sequence[Hit], newest_first: bool = True,
                       min_relevance: float = 0.3, per_article: int = 4, not_before: str = "") -> tuple[DatedValue, ...]:
     """The dated figures of the sources when they differ; () when they agree or give none.
@@ -68,7 +73,7 @@ def find_disagreement(question: str, weighed: Sequence[Weighed], hits: Sequence[
     `not_before` (an ISO day): articles published before it cannot report the time the question asks about, so
     their figures are left out ("What was the minimum wage in 2025?" is not answered by a 2022 article).
     """
-    if not _AMOUNT.search(question):
+    if not asks_for_amount(question):
         return ()
     kinds = {"percent", "money"} | ({"number"} if _COUNTS.search(question) else set())
     question_values = {v.norm for v in extract_values(question)}  # "Did it rise above 5%?": 5% is no answer

@@ -133,3 +133,42 @@ def test_a_claim_about_what_the_passage_never_mentions_is_not_supported(scorer: 
     v = verify_citations("Kestria's key interest rate is 4.5% [1].", [rate], scorer.score, THRESHOLD,
                          question="What is Kestria's key interest rate?")
     assert v.text == "Kestria's key interest rate is 4.5% [1]."
+
+
+def _hamlin() -> Hit:
+    return _hit("The 24-year-old Buffalo Bills safety collapsed on the field in Cincinnati on Monday night. Hamlin "
+                "has shown remarkable improvement, his doctors said on Thursday.", "CNN", "2023-01-05",
+                "Bills safety shows remarkable improvement")
+
+
+def test_the_question_s_own_names_may_be_repeated_when_the_answer_gives_its_own(scorer: CrossEncoder) -> None:
+    """RealTime QA: "Damar Hamlin … is a member of the Buffalo Bills" cited to a passage that says "Hamlin"."""
+    question = "NFL player Damar Hamlin suffered an on-field emergency this week. He is a member of which team?"
+    v = verify_citations("Damar Hamlin is a member of the Buffalo Bills [1].", [_hamlin()], scorer.score,
+                         THRESHOLD, question=question)
+    assert v.text.startswith("Damar Hamlin is a member of the Buffalo Bills [1]"), v.reasons
+    # Only the question's names, none of its own: they must be in the sources ("Did Biden meet Macron?").
+    v = verify_citations("Damar Hamlin met Aaron Rodgers [1].", [_hamlin()], scorer.score, THRESHOLD,
+                         question="Did Damar Hamlin meet Aaron Rodgers?")
+    assert v.text == "" and "Rodgers" in v.reasons[0]
+
+
+def test_a_figure_from_the_question_is_not_the_answer_s_figure(scorer: CrossEncoder) -> None:
+    """The question's words are required of a sentence whose figure is the answer's own, not of one that repeats
+    the question's figure; a company is named without its legal form."""
+    miles = _hit("Southwest will give 25,000 frequent flyer points to each customer whose flight was cancelled or "
+                 "significantly delayed over the holidays, the carrier said.", "CNN", "2023-01-05",
+                 "Southwest offers points after its holiday meltdown")
+    question = "Which airline will give 25,000 frequent flier miles to passengers hit by its holiday meltdown?"
+    v = verify_citations("Southwest Airlines will give 25,000 frequent flier miles to passengers [1].", [miles],
+                         scorer.score, THRESHOLD, question=question)
+    assert v.text.startswith("Southwest Airlines will give 25,000"), v.reasons
+
+
+def test_a_conclusion_line_keeps_only_the_markers_of_passages_that_name_it(hits: list[Hit],
+                                                                          scorer: CrossEncoder) -> None:
+    v = verify_citations("Answer: Stoltenberg [1][2]", hits, scorer.score, THRESHOLD,
+                         question="Who met Biden on Monday?")
+    assert "[1]" in v.text and "[2]" in v.text  # both name him
+    v = verify_citations("Answer: Biden [1][2]", hits, scorer.score, THRESHOLD, question="Who will insist on more?")
+    assert "[2]" in v.text and "[1]" not in v.text  # the Post's passage does not name Biden

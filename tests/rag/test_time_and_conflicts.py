@@ -14,6 +14,7 @@ import pytest
 
 from index.errors import InputError
 from rag.assistant import Assistant
+from rag.conflicts import asks_for_amount
 from rag.settings import Settings
 from rag.types import Answer, Filters, Turn
 from tests.conftest import CORPUS
@@ -128,3 +129,14 @@ def test_filters_are_hard(assistant: Assistant) -> None:
 def test_bad_filters_are_refused_with_a_message(assistant: Assistant, filters: Filters, message: str) -> None:
     with pytest.raises(InputError, match=message):
         assistant.check_filters(filters)
+
+
+@pytest.mark.parametrize("question, amount", [
+    ("What is the minimum wage in Valdoria?", True), ("How much will the Lusk harbour bridge cost?", True),
+    ("What defence-spending target do NATO allies have, and what does Trump want?", True),
+    ("What is the population of Port Ardent?", True), ("What is the NATO target in 2020?", True),
+    ("Which company, as reported by both TechCrunch and The Verge, has spent billions on search deals?", False),
+    ("Who met Biden on Monday?", False), ("Which company will build the Lusk harbour bridge?", False),
+])
+def test_only_a_question_that_asks_for_an_amount_gets_a_disagreement_box(question: str, amount: bool) -> None:
+    assert asks_for_amount(question) is amount
