@@ -122,7 +122,7 @@ def check_claim(claim: str, cited: Sequence[tuple[int, Hit]], relevance: Relevan
     # The question's words must be in what a figure is cited from: the figure must be of what was asked. Only for
     # sentences that state a quantity: restating the question in other words ("laid to rest" for "funeral") is
     # not a misreading, and the rule refused most RealTime QA answers when it held for every sentence.
-    if question and not is_conclusion(claim) and any(v.kind in _QUANTITIES and supports(v.text, question).missing
+    if question and not is_conclusion(claim) and any(v.kind in _QUANTITIES and not _asked(v, question)
                                                      for v in values.values):
         cited_words = {w[:5] for _, hit in cited for w in tokenize(f"{hit.meta.title} {hit.chunk.text}")}
         asked = {w[:5] for w in distinctive_words(question)}
@@ -151,7 +151,7 @@ def check_claim(claim: str, cited: Sequence[tuple[int, Hit]], relevance: Relevan
                   for n, hit in cited}
     if relevance is None or is_conclusion(claim):
         # Without a model: a passage backs the claim when its best sentence has one of the claim's values or
-        # half of its words; a conclusion line ("Yes.") is backed by every passage it cites.
+        # half of its words; a conclusion line by every cited passage that names its value ("Yes." by all).
         evidence = tuple(_one_per_passage(
             Evidence(n, s, e, t, None) for n, (s, e, t) in best
             if (is_conclusion(claim) and _names_it(claim, values.values, cited_text[n]))
@@ -187,9 +187,14 @@ def _restates_question(values: ValueCheck, question: str) -> bool:
     that they state: "Damar Hamlin is a member of the Buffalo Bills" for "… Damar Hamlin … which team?", cited to
     a passage that says "Hamlin". A sentence made only of the question's values ("Biden met Macron" for "Did
     Biden meet Macron?") still needs them in its sources."""
-    if not all(not supports(v.text, question).missing for v in values.missing):
+    if not all(_asked(v, question) for v in values.missing):
         return False
-    return any(v not in values.missing and supports(v.text, question).missing for v in values.values)
+    return any(v not in values.missing and not _asked(v, question) for v in values.values)
+
+
+def _asked(value: Value, question: str) -> bool:
+    """Whether the question itself states the value."""
+    return not supports(value.text, question).missing
 
 
 def _one_per_passage(evidence: Iterable[Evidence]) -> list[Evidence]:
