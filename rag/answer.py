@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from index.errors import BackendUnavailable
-from rag.citations import looks_like_refusal, verify_citations
-from rag.claims import Relevance, is_conclusion
+from rag.citations import answer_sentences, looks_like_refusal, verify_citations
+from rag.claims import Relevance, is_conclusion, is_verdict, restates_question
 from rag.conflicts import timeline_text
 from rag.llm import LLM
 from rag.prompts import REFUSAL_TEXT, UNSUPPORTED_TEXT
@@ -107,10 +107,15 @@ def _answers(question: str, text: str, relevance: Relevance | None, min_answer_r
     """Whether some sentence of the checked answer bears on the question (conclusion lines aside)."""
     if relevance is None or min_answer_relevance is None:
         return True
-    sentences = [_MARKERS.sub("", s).strip() for s in re.split(r"(?<=[.!?])\s+", text)]
+    sentences = [_MARKERS.sub("", s).strip() for s in answer_sentences(text)]
+    if any((is_verdict(s) or restates_question(s, question)) and not looks_like_refusal(s) for s in sentences):
+        # "Answer: Yes [1].", "Kevin McCarthy sparked a dayslong stalemate [1]." for "Which GOP leader sparked a
+        # dayslong stalemate?": they answer by their form (the cross-encoder rated that one -8.7 for the
+        # question); their values and sources were checked.
+        return True
     claims = [s for s in sentences if s and not is_conclusion(s) and not looks_like_refusal(s)]
     if not claims:
-        return True  # "Yes [1]." is all there is: its values were checked
+        return True  # "It rose [1]." is all there is: its values were checked
     return max(relevance(question, claims)) >= min_answer_relevance
 
 

@@ -11,13 +11,17 @@ from dataclasses import dataclass
 
 from index.chunking import sentence_spans
 from index.keyword import tokenize
-from rag.claims import ClaimCheck, Relevance, check_claim, is_conclusion
+from rag.claims import ClaimCheck, Relevance, check_claim, check_conclusion, is_conclusion, restates_question
 from rag.prompts import source_label
 from rag.types import Citation, Hit
 
 _MARKER_GROUP = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+)")
 _ONLY_MARKERS = re.compile(r"^(\s*\[\d+(?:\s*[,;]\s*\d+)*\])+[.!?]?$")
+# "Martin Luther King Jr. Day": a title or initial's stop does not end the sentence.
+_ABBREVIATION = re.compile(r"(?:\b(?:Jr|Sr|Dr|Mr|Mrs|Ms|St|Mt|Gov|Sen|Rep|Gen|Lt|Col|Prof|Inc|Corp|Ltd|vs)|\b[A-Z])\.$")
+# "The Central Bank of Kestria will meet again on [3].": the model put a marker where the answer should be.
+_CUT_OFF = re.compile(r"\b(?:on|in|at|by|of|to|the|a|an|and|from|with)\W*$", re.I)
 _REFUSAL_HINTS = ("don't know", "do not know", "not contain", "do not say", "doesn't say", "does not say",
                   "no information", "not mentioned", "cannot answer", "can't answer", "not provided",
                   "insufficient information", "not specified", "not stated")
@@ -61,13 +65,18 @@ def _split(text: str, n_hits: int) -> tuple[list[str], list[str], list[int]]:
     last = 0
     for s, e in sentence_spans(cleaned):
         piece = cleaned[s:e]
-        if sentences and _ONLY_MARKERS.match(piece):
-            sentences[-1] += " " + piece
+        if sentences and (_ONLY_MARKERS.match(piece) or _ABBREVIATION.search(sentences[-1])):
+            sentences[-1] += cleaned[last:s] + piece
         else:
             separators.append("\n" if "\n" in cleaned[last:s] else " ")
             sentences.append(piece)
         last = e
     return sentences, separators, list(dict.fromkeys(dropped))
+
+
+def answer_sentences(text: str) -> list[str]:
+    """The sentences of a checked answer, markers kept ("Martin Luther King Jr. Day …" is one)."""
+    return _split(text, 1 << 30)[0]
 
 
 def _cited(sentences: list[str]) -> list[list[int]]:
@@ -116,15 +125,30 @@ def verify_citations(text: str, hits: Sequence[Hit], relevance: Relevance | None
         if not tokenize(claim) or looks_like_refusal(claim):
             kept.append((separator, _MARKER_GROUP.sub("", sentence).strip()))
             continue
-        check: ClaimCheck = check_claim(claim, [(n, hits[n - 1]) for n in cited], relevance, min_relevance,
-                                        question)
+        every = list(enumerate(hits, start=1))
+        if relevance is not None and question and (is_conclusion(claim) or restates_question(claim, question)):
+            check: ClaimCheck = check_conclusion(claim, every, relevance, question)
+            shown = sorted(ev.n for ev in check.evidence)
+        elif _CUT_OFF.search(claim):
+            check = ClaimCheck(False, "the sentence is cut off", ())
+        else:
+            check = check_claim(claim, [(n, hits[n - 1]) for n in cited], relevance, min_relevance, question)
+            backing = {ev.n for ev in check.evidence}
+            # Markers whose passage does not back the claim leave the sentence; inherited ones are written out.
+            shown = [n for n in cited if n in backing] or [ev.n for ev in check.evidence[:1]]
+            if not check.supported and relevance is not None:
+                # A sentence the passages read support, marked with the wrong numbers, is cited where it is
+                # backed rather than removed (the 1.5B model's most common slip after conclusion markers). One
+                # passage must back it alone: pieces from several ("NATO spent 2%" + "Afghanistan") are no support.
+                alone = [c for n, hit in every if n not in cited
+                         for c in [check_claim(claim, [(n, hit)], relevance, min_relevance, question)] if c.supported]
+                if alone:
+                    check = ClaimCheck(True, "", tuple(ev for c in alone for ev in c.evidence))
+                    shown = sorted(ev.n for ev in check.evidence)
         if not check.supported:
             unsupported.append(claim)
             reasons.append(check.reason)
             continue
-        backing = {ev.n for ev in check.evidence}
-        # Markers whose passage does not back the claim leave the sentence; inherited ones are written out.
-        shown = [n for n in cited if n in backing] or [check.evidence[0].n]
         body = _MARKER_GROUP.sub("", sentence).rstrip()
         stop = body[-1] if body and body[-1] in ".!?" else ""
         body = body[:-1] if stop else body

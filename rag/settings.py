@@ -31,7 +31,7 @@ class RetrievalSettings(BaseModel):
                                                      "the time a question names, or soon after; 0 turns it off.")
     time_grace_days: int = Field(31, ge=0, description="Days after the time a question names in which an article "
                                                       "still counts as reporting it.")
-    min_relevance: float = Field(0.44, description="Refuse without calling the LLM when the best dense "
+    min_relevance: float = Field(0.42, description="Refuse without calling the LLM when the best dense "
                                                   "cosine similarity is below this (rag/gate.py).")
     min_coverage: float = Field(0.0, ge=0, le=1, description="Refuse without calling the LLM when the passages "
                                                              "hold less than this share of the question's "

@@ -90,6 +90,7 @@ def test_the_default_gate_refuses_null_queries_and_answers_the_others(tmp_path: 
             else:
                 rates["answerable answered"].append(admitted)
     got = {k: sum(v) / len(v) for k, v in rates.items()}
-    # Measured 2026-11-30 at min_relevance 0.44: 13 of 14 nulls refused (0.929), 0.942 answered, RTQA 0.93.
+    # Measured 2026-11-30 at min_relevance 0.42: 13 of 14 nulls refused (0.929), 0.977 answered, RTQA 0.96
+    # (at 0.44: 0.929, 0.942, 0.93).
     assert got["null refused"] >= 0.85 and got["answerable answered"] >= 0.90, got
     assert got["realtimeqa answered"] >= 0.88, got

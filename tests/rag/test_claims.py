@@ -150,7 +150,7 @@ def test_the_question_s_own_names_may_be_repeated_when_the_answer_gives_its_own(
     # Only the question's names, none of its own: they must be in the sources ("Did Biden meet Macron?").
     v = verify_citations("Damar Hamlin met Aaron Rodgers [1].", [_hamlin()], scorer.score, THRESHOLD,
                          question="Did Damar Hamlin meet Aaron Rodgers?")
-    assert v.text == "" and "Rodgers" in v.reasons[0]
+    assert v.text == "" and v.reasons  # the passage never names Rodgers
 
 
 def test_a_figure_from_the_question_is_not_the_answer_s_figure(scorer: CrossEncoder) -> None:
@@ -165,10 +165,35 @@ def test_a_figure_from_the_question_is_not_the_answer_s_figure(scorer: CrossEnco
     assert v.text.startswith("Southwest Airlines will give 25,000"), v.reasons
 
 
-def test_a_conclusion_line_keeps_only_the_markers_of_passages_that_name_it(hits: list[Hit],
-                                                                          scorer: CrossEncoder) -> None:
+def test_a_conclusion_line_cites_the_passages_that_name_it_and_answer_the_question(hits: list[Hit],
+                                                                                  scorer: CrossEncoder) -> None:
     v = verify_citations("Answer: Stoltenberg [1][2]", hits, scorer.score, THRESHOLD,
                          question="Who met Biden on Monday?")
-    assert "[1]" in v.text and "[2]" in v.text  # both name him
+    assert v.text == "Answer: Stoltenberg [2]"  # both name him; only dpa's says he met Biden on Monday
     v = verify_citations("Answer: Biden [1][2]", hits, scorer.score, THRESHOLD, question="Who will insist on more?")
     assert "[2]" in v.text and "[1]" not in v.text  # the Post's passage does not name Biden
+
+
+def test_a_sentence_marked_with_the_wrong_number_is_cited_where_it_is_backed(hits: list[Hit],
+                                                                              scorer: CrossEncoder) -> None:
+    # The 1.5B model's most common slip: the claim is in [1], the marker says [2] (dpa never says 2014).
+    v = verify_citations("The current 2% target has been in place since 2014 [2].", hits, scorer.score, THRESHOLD,
+                         question="Since when has the 2% target been in place?")
+    assert "since 2014 [1" in v.text and not v.unsupported_sentences
+
+
+def test_the_question_said_again_with_its_answer_is_an_answer(hits: list[Hit], scorer: CrossEncoder) -> None:
+    question = "Who met Biden on Monday for the first time since the election?"
+    v = verify_citations("Stoltenberg met Biden on Monday for the first time since the election [1][2].", hits,
+                         scorer.score, THRESHOLD, question=question)
+    assert v.text.startswith("Stoltenberg met Biden on Monday for the first time since the election [2]"), v.reasons
+    # An answer line that only gives back the question's own name answers nothing.
+    v = verify_citations("Answer: Biden [2]", hits, scorer.score, THRESHOLD, question="Whom did Biden meet?")
+    assert v.text == "" and "repeats the question" in v.reasons[0]
+
+
+def test_a_title_s_full_stop_does_not_end_the_sentence() -> None:
+    from rag.citations import answer_sentences
+
+    assert answer_sentences("Martin Luther King Jr. Day was celebrated [1]. It is in January [1].") == [
+        "Martin Luther King Jr. Day was celebrated [1].", "It is in January [1]."]
