@@ -122,7 +122,8 @@ def newsroom(tmp_path_factory: pytest.TempPathFactory, gguf_path: Path) -> Assis
 @pytest.mark.slow
 def test_same_topic_questions_the_articles_do_not_answer_are_refused(newsroom: Assistant) -> None:
     """Whole articles make the similarity gate pass for same-topic questions; the checks after the model refuse
-    them. Measured: 7 of 9 (docs/BENCHMARKS.md); the two that pass quote a true, cited sentence on the bridge."""
+    them. Measured: 8 of 9 (docs/BENCHMARKS.md); the one that passes, "designed by the council's transport office",
+    names words of a true sentence on the bridge."""
     answers = {q: newsroom.ask(q) for q in SAME_TOPIC_UNANSWERED}
     refused = [q for q, a in answers.items() if a.refused]
     assert len(refused) >= 7, {q: a.text for q, a in answers.items() if not a.refused}
