@@ -120,12 +120,12 @@ def verify_citations(text: str, hits: Sequence[Hit], relevance: Relevance | None
     unsupported: list[str] = []
     reasons: list[str] = []
     quotes: dict[int, tuple[float, int, int]] = {}  # n -> (relevance, start, end) of its best backing sentence
+    every = list(enumerate(hits, start=1))
     for sentence, separator, cited in zip(sentences, separators, cited_by):
         claim = _MARKER_GROUP.sub("", sentence).strip()
         if not tokenize(claim) or looks_like_refusal(claim):
             kept.append((separator, _MARKER_GROUP.sub("", sentence).strip()))
             continue
-        every = list(enumerate(hits, start=1))
         if relevance is not None and question and (is_conclusion(claim) or restates_question(claim, question)):
             check: ClaimCheck = check_conclusion(claim, every, relevance, question)
             shown = sorted(ev.n for ev in check.evidence)

@@ -122,6 +122,11 @@ def _spoken(published: str | None) -> str:
     return f"{d:%B} {d.day}, {d.year}"
 
 
+def _labelled(hit: Hit) -> str:
+    """The passage after its headline, outlet and day: what a conclusion's value may be named by."""
+    return f"{hit.meta.title}\n{hit.meta.outlet}. {_spoken(hit.meta.published)}.\n{hit.chunk.text}"
+
+
 def _prose(hit: Hit) -> list[tuple[int, int, str]]:
     c = hit.chunk
     return [(s, e, c.text[s - c.start:e - c.start]) for s, e in prose_spans(c)]
@@ -181,8 +186,7 @@ def check_claim(claim: str, cited: Sequence[tuple[int, Hit]], relevance: Relevan
         return ClaimCheck(False, "the cited passages hold no article prose", ())
     # A conclusion line ("Answer: Google [1][2]…[7]") is backed by the cited passages that name its values (all of
     # them for "Yes [1][2]"): the 1.5B model cites every source on it.
-    cited_text = {n: f"{hit.meta.title}\n{hit.meta.outlet}. {_spoken(hit.meta.published)}.\n{hit.chunk.text}"
-                  for n, hit in cited}
+    cited_text = {n: _labelled(hit) for n, hit in cited}
     if relevance is None or is_conclusion(claim):
         # Without a model: a passage backs the claim when its best sentence has one of the claim's values or
         # half of its words; a conclusion line by every cited passage that names its value ("Yes." by all).
@@ -227,8 +231,7 @@ def check_conclusion(claim: str, passages: Sequence[tuple[int, Hit]], relevance:
     """
     if not passages:
         return ClaimCheck(False, "cites no source", ())
-    texts = {n: f"{hit.meta.title}\n{hit.meta.outlet}. {_spoken(hit.meta.published)}.\n{hit.chunk.text}"
-             for n, hit in passages}
+    texts = {n: _labelled(hit) for n, hit in passages}
     # What it adds to the question must be in the passages; what it repeats of the question need not be (the
     # reader's own premise: "Microsoft announced 10,000 job cuts this week" from a passage that says "Microsoft
     # is the latest tech company to reduce staff").
