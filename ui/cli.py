@@ -307,8 +307,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_models(args: argparse.Namespace) -> int:
-    """Assemble and verify the local model once (make install runs this), so the first question is fast."""
+    """Assemble and verify the local model once (make install runs this), then prove it runs on this CPU with a
+    one-token generation in its own process, so a build that cannot run fails the install, not the first question."""
     from index.embedding import packaged_model_path
+    from rag.llm import model_process
     from rag.model_files import ensure_gguf
 
     settings = _settings(args)
@@ -320,6 +322,66 @@ def cmd_models(args: argparse.Namespace) -> int:
     finally:
         close()
     print(f"local LLM: {path} (sha256 verified)")
+    if args.no_generate:
+        return 0
+    process = model_process(settings.llm)
+    server, started = process.ensure()
+    try:
+        text = _one_token(server)
+    finally:
+        if started:
+            process.stop()
+    print(f"local LLM generates on this CPU: {text!r} (model process pid {server.pid})")
+    return 0
+
+
+def _one_token(server: Any) -> str:
+    """One real token from the model process, or a ConfigError saying why it cannot generate."""
+    import openai
+
+    from rag.backends.llama_server import ALIAS
+
+    client = openai.OpenAI(base_url=server.base_url, api_key=server.api_key, timeout=120, max_retries=0)
+    try:
+        reply = client.chat.completions.create(model=ALIAS, max_tokens=1, temperature=0,
+                                               messages=[{"role": "user", "content": "Say OK."}])
+    except openai.APIError as e:
+        raise ConfigError(f"The local model loaded but could not generate a token ({type(e).__name__}: {e}). "
+                          "If its process crashed, llama-cpp-python was built for another CPU: "
+                          "`make clean install` rebuilds it (scripts/llama-wheel.sh).") from e
+    return reply.choices[0].message.content or ""
+
+
+def cmd_model(args: argparse.Namespace) -> int:
+    """`newsdesk model start|status|stop`: the embedded model's process on this host, for people who want it
+    explicit (front ends start it on demand)."""
+    from rag.llm import model_process
+
+    process = model_process(_settings(args).llm)
+    if args.model_command == "start":
+        server, started = process.ensure()
+        print(json.dumps(server.public()) if args.json else
+              f"{'started' if started else 'already running'}: pid {server.pid} at {server.base_url} "
+              f"({Path(server.model).name})")
+        return 0
+    if args.model_command == "stop":
+        stopped = process.stop()
+        if args.json:
+            print(json.dumps({"stopped": stopped.pid if stopped else None}))
+        else:
+            print(f"stopped pid {stopped.pid}" if stopped else "no model process was running")
+        return 0
+    server = process.status()
+    if args.json:
+        print(json.dumps(server.public() if server else {"running": False, "pid": None, "address": None,
+                                                         "model": None, "uptime_s": None}))
+        return 0 if server else 3
+    if server is None:
+        print("no model process is running (the first question starts one; `newsdesk model start`)")
+        return 3
+    d = server.public()
+    print(f"running: pid {d['pid']} at {d['base_url']}, {Path(server.model).name}, up {d['uptime_s']} s, "
+          f"{d['rss_mb']} MB resident, exits after {server.idle_exit_s:.0f} s idle")
     return 0
 
 
@@ -390,8 +452,16 @@ def build_parser() -> argparse.ArgumentParser:
     add_bind_flags(s)
     s.set_defaults(func=cmd_serve)
 
-    s = sub.add_parser("models", help="Assemble and verify the packaged local model.")
+    s = sub.add_parser("models", help="Assemble and verify the packaged local model, and generate one token with it.")
+    s.add_argument("--no-generate", action="store_true", help="Only assemble and check the files.")
     s.set_defaults(func=cmd_models)
+
+    s = sub.add_parser("model", help="The embedded model's process on this host (started on demand by the app, "
+                                     "the API and the CLI; shared by them).")
+    s.add_argument("model_command", choices=["start", "status", "stop"])
+    s.add_argument("--json", action="store_true", help="status: pid, address, model, uptime_s (exit 3 when none "
+                                                       "runs); start: the same for the process started or found.")
+    s.set_defaults(func=cmd_model)
 
     from ui.chat_cli import add_chat_parser
     from ui.eval_cli import add_eval_parser
@@ -402,6 +472,21 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _log_model_process() -> None:
+    """'Starting the embedded model process…' on stderr: a question that starts it says why it takes longer."""
+    import logging
+
+    class ToStderr(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            print(f"newsdesk: {record.getMessage()}", file=sys.stderr, flush=True)  # today's stderr, not import's
+
+    log = logging.getLogger("newsdesk.model")
+    if not log.handlers:
+        log.addHandler(ToStderr())
+        log.setLevel(logging.INFO)
+        log.propagate = False
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
@@ -410,6 +495,7 @@ def main(argv: list[str] | None = None) -> int:
         args.paths += extra
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    _log_model_process()
     try:
         return int(args.func(args))
     except (BackendUnavailable, UsageError) as e:

@@ -16,9 +16,9 @@ NATO = "What defence-spending target do NATO allies have, and what does Trump wa
 
 
 @pytest.fixture(scope="module")
-def local_assistant(seeded_home: Path, gguf_path: Path) -> Assistant:
-    return Assistant.from_settings(Settings(home=seeded_home, llm={"backend": "local",
-                                                                  "model_dir": gguf_path.parent}))
+def local_assistant(seeded_home: Path, gguf_path: Path, model_run_dir: Path) -> Assistant:
+    return Assistant.from_settings(Settings(home=seeded_home, llm={"backend": "local", "model_dir": gguf_path.parent,
+                                                                  "run_dir": model_run_dir}))
 
 
 def _check_markers_in_range(answer: dict) -> None:  # type: ignore[type-arg]
@@ -109,12 +109,13 @@ SAME_TOPIC_ANSWERED = {"What is the minimum wage in Valdoria?": "12.82", "Who me
 
 
 @pytest.fixture(scope="module")
-def newsroom(tmp_path_factory: pytest.TempPathFactory, gguf_path: Path) -> Assistant:
+def newsroom(tmp_path_factory: pytest.TempPathFactory, gguf_path: Path, model_run_dir: Path) -> Assistant:
     from tests.conftest import CORPUS
     from tests.rag.test_time_and_conflicts import TIMELINE
 
     a = Assistant.from_settings(Settings(home=tmp_path_factory.mktemp("newsroom"),
-                                         llm={"backend": "local", "model_dir": gguf_path.parent}))
+                                         llm={"backend": "local", "model_dir": gguf_path.parent,
+                                              "run_dir": model_run_dir}))
     a.add_paths([TIMELINE, CORPUS])
     return a
 

@@ -1,4 +1,5 @@
-"""OpenAI or any OpenAI-compatible server (Ollama, vLLM, llama.cpp server) through langchain-openai."""
+"""OpenAI or any OpenAI-compatible server (Ollama, vLLM, llama.cpp's server, our own model process) through
+langchain-openai: the one client code path of every model backend but the extractive one."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from rag.llm import ChatLLM, Message
 
 class OpenAICompatibleLLM(ChatLLM):
     def __init__(self, base_url: str | None, api_key: str | None, model: str | None, timeout_s: float,
-                 max_tokens: int) -> None:
+                 max_tokens: int, name: str = "openai") -> None:
         from langchain_openai import ChatOpenAI
 
-        self.name = "openai"
+        self.name = name
         self.url = base_url or "https://api.openai.com/v1"
         # A local server ignores the key, but the client insists on one.
         self._chat = ChatOpenAI(base_url=base_url, api_key=api_key or "not-needed",
@@ -21,6 +22,7 @@ class OpenAICompatibleLLM(ChatLLM):
                                 max_retries=1, max_tokens=max_tokens, streaming=True)
 
     def stream(self, messages: Sequence[Message]) -> Iterator[str]:
+        import httpx
         import openai
 
         produced = False
@@ -31,11 +33,14 @@ class OpenAICompatibleLLM(ChatLLM):
                     produced = True
                     yield text
         except (openai.APIConnectionError, openai.APITimeoutError) as e:
-            raise BackendUnavailable(f"The LLM server at {self.url} is unreachable or timed out "
+            # A stream cut off in the middle (the server died) is a connection error too.
+            raise BackendUnavailable(f"The LLM server at {self.url} is unreachable, broke off or timed out "
                                      f"({type(e).__name__}).") from e
         except openai.APIStatusError as e:
             raise BackendUnavailable(f"The LLM server at {self.url} answered HTTP {e.status_code}: "
                                      f"{str(e)[:200]}") from e
+        except httpx.HTTPError as e:
+            raise BackendUnavailable(f"The LLM server at {self.url} broke off its answer ({type(e).__name__}).") from e
         except (openai.APIError, ValueError, KeyError, TypeError) as e:
             raise BackendUnavailable(f"The LLM server at {self.url} sent a reply that is not an OpenAI chat "
                                      f"completion ({type(e).__name__}).") from e
