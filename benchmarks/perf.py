@@ -370,6 +370,7 @@ def bench_llm(runs: int, warm: bool = False) -> dict[str, Any]:
         rows.append({"question": question, "ttft_ms": round(statistics.median(got["ttft"])),
                      "answer_ms": round(statistics.median(got["total"])),
                      "tokens_per_s": round(statistics.median(got["tps"]), 1), "runs": runs})
+    assistant.llm.process.stop()  # type: ignore[attr-defined]  # the model process this benchmark started
     return {"bench": "llm", "mode": "warm" if warm else "cold", "machine": _machine(),
             "model": "Qwen2.5-Coder-1.5B-Instruct Q4_K_M (llama-cpp)", "seeds": rows, "peak_rss_mb": _peak_rss_mb()}
 

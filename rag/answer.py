@@ -55,7 +55,8 @@ class Draft:
 def assemble_answer(question: str, standalone: str, hits: Sequence[Hit], draft: Draft,
                     timings: Timings | None = None, relevance: Relevance | None = None,
                     min_relevance: float = 0.0, differ: Sequence[DatedValue] = (),
-                    refusal: str = REFUSAL_TEXT, min_answer_relevance: float | None = None) -> Answer:
+                    refusal: str = REFUSAL_TEXT, min_answer_relevance: float | None = None,
+                    nothing_written: str = "gate") -> Answer:
     """The verified Answer from what was written (`draft`), or a refusal that still carries the nearest passages.
 
     Every sentence is checked against the passages it cites (rag/citations.py, rag/claims.py): the ones the
@@ -73,12 +74,14 @@ def assemble_answer(question: str, standalone: str, hits: Sequence[Hit], draft: 
         relevance, min_relevance: the cross-encoder and the score a cited sentence must reach (None: not judged).
         differ: the dated figures of sources that disagree; their passages must be among `hits`.
         min_answer_relevance: the score (question vs answer sentence) the best sentence left must reach.
+        nothing_written: the refusal reason when the draft is empty ("gate", or "filters" when they left no
+            article): no backend ran.
     """
     base = dict(question=question, standalone_question=standalone, hits=tuple(hits), timings_ms=timings or Timings(),
                 backend=draft.backend, notice=draft.notice)
     text = draft.text
     if not text:
-        return Answer(text=refusal, refused=True, **base)  # type: ignore[arg-type]
+        return Answer(text=refusal, refused=True, refusal_reason=nothing_written, **base)  # type: ignore[arg-type]
     verified = verify_citations(text, hits, relevance, min_relevance, standalone, dated=True)
     answers = bool(verified.citations) and _answers(standalone, verified.text, relevance, min_answer_relevance)
     number = {h.chunk.chunk_id: n for n, h in enumerate(hits, start=1)}
@@ -95,7 +98,8 @@ def assemble_answer(question: str, standalone: str, hits: Sequence[Hit], draft: 
                       sources_differ=tuple(differ), **base)  # type: ignore[arg-type]
     if not answers:
         said_so = looks_like_refusal(text) and not verified.unsupported_sentences
-        return Answer(text=REFUSAL_TEXT if said_so else UNSUPPORTED_TEXT, refused=True,
+        reason = "declined" if said_so else "off_question" if verified.citations else "unsupported"
+        return Answer(text=REFUSAL_TEXT if said_so else UNSUPPORTED_TEXT, refused=True, refusal_reason=reason,
                       dropped_markers=verified.dropped_markers,
                       unsupported_sentences=verified.unsupported_sentences, **base)  # type: ignore[arg-type]
     return Answer(text=verified.text, refused=False, citations=verified.citations,

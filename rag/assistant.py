@@ -105,7 +105,8 @@ class AnswerStream:
                    else REFUSAL_TEXT)
         answer = assemble_answer(self.question, self.standalone, self.hits, self._draft, None,
                                  self._judge.score, self._checks.claim_relevance, self._differ, refusal,
-                                 self._checks.answer_relevance)
+                                 self._checks.answer_relevance,
+                                 nothing_written="filters" if self.retrieval.nothing_in_scope else "gate")
         check_ms = round((time.perf_counter() - t0) * 1000)
         # "rerank" is the cross-encoder's share: choosing the sentences read, then checking the claims.
         timings = Timings(retrieve=self._retrieve_ms, rerank=self._read_ms + check_ms,

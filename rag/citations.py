@@ -22,6 +22,20 @@ _ONLY_MARKERS = re.compile(r"^(\s*\[\d+(?:\s*[,;]\s*\d+)*\])+[.!?]?$")
 _ABBREVIATION = re.compile(r"(?:\b(?:Jr|Sr|Dr|Mr|Mrs|Ms|St|Mt|Gov|Sen|Rep|Gen|Lt|Col|Prof|Inc|Corp|Ltd|vs)|\b[A-Z])\.$")
 # "The Central Bank of Kestria will meet again on [3].": the model put a marker where the answer should be.
 _CUT_OFF = re.compile(r"\b(?:on|in|at|by|of|to|the|a|an|and|from|with)\W*$", re.I)
+# "[1] and [2]", "[1], [2]": one group of markers (else "as stated in the sources [1] and [2]." reads as a
+# sentence cut off after "and" once its markers are set aside).
+_JOINED = re.compile(r"(\[\d+\])\s*(?:,|and|&|or)\s*(?=\[\d+\])", re.I)
+_WHICH = r"(?:(?:first|second|third|fourth|fifth|both|all|these|those|provided|given|above|cited|same|other)\s+)*"
+# Words about the sources rather than about the news ("as stated in the first source", "according to the
+# passages"): form, not content. They leave the sentence before it is checked and shown; an outlet named
+# ("according to the Post") is content and stays.
+_ABOUT_SOURCES = re.compile(rf"""
+    (?:,\s*)?(?:as\s+)?(?:stated|mentioned|reported|noted|indicated|shown|said|seen|described|given|cited)\s+
+        (?:in|by)\s+(?:the\s+)?{_WHICH}(?:sources?|passages?|texts?|articles?)(?:\s+\d+)?\b
+  | (?:,\s*)?according\s+to\s+(?:the\s+)?{_WHICH}(?:sources?|passages?|texts?|articles?)(?:\s+\d+)?\b
+  | ^\s*(?:the\s+)?{_WHICH}(?:sources?|passages?|articles?)\s+(?:\[\d+\]\s*)*(?:say|says|state|states|indicate|
+        indicates|mention|mentions|show|shows|report|reports|confirm|confirms)\s+(?:that\s+)?
+""", re.I | re.X | re.M)
 _REFUSAL_HINTS = ("don't know", "do not know", "not contain", "do not say", "doesn't say", "does not say",
                   "no information", "not mentioned", "cannot answer", "can't answer", "not provided",
                   "insufficient information", "not specified", "not stated")
@@ -56,6 +70,9 @@ def _split(text: str, n_hits: int) -> tuple[list[str], list[str], list[int]]:
         joined = "".join(f"[{n}]" for n in dict.fromkeys(valid))
         return (" " + joined) if joined and m.group(0)[0].isspace() else joined
 
+    text = _JOINED.sub(r"\1", text)
+    text = _ABOUT_SOURCES.sub("", text)
+    text = re.sub(r"[ \t]{2,}", " ", re.sub(r"(^|[.!?])[ \t]+,[ \t]*|^,[ \t]*", r"\1 ", text, flags=re.M)).strip()
     cleaned = _MARKER_GROUP.sub(keep_valid, text)
     cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", cleaned).strip()
     # "…president. [1]" -> "…president [1]." so each marker stays with the sentence it closes.
@@ -69,7 +86,8 @@ def _split(text: str, n_hits: int) -> tuple[list[str], list[str], list[int]]:
             sentences[-1] += cleaned[last:s] + piece
         else:
             separators.append("\n" if "\n" in cleaned[last:s] else " ")
-            sentences.append(piece)
+            # "The sources say that the target …" lost its first words above: the sentence still starts upper.
+            sentences.append(piece[:1].upper() + piece[1:])
         last = e
     return sentences, separators, list(dict.fromkeys(dropped))
 

@@ -213,6 +213,7 @@ class Answer:
     sources_differ: tuple[DatedValue, ...] = ()  # the dated figures, when the sources disagree (timeline order)
     time_range: TimeRange | None = None  # the time the (standalone) question names, as applied
     filters: Filters = Filters()  # the reader's hard filters, as applied
+    refusal_reason: str | None = None  # one of REFUSAL_REASONS when refused, else None
 
     def source_number(self, chunk_id: str) -> int | None:
         """The [n] of a passage among the answer's sources."""
@@ -234,6 +235,7 @@ class Answer:
             "nearest_passages": [passage_dict(n, h) for n, h in enumerate(self.hits[:3], start=1)]
             if self.refused else [],
         }
+        out["refusal_reason"] = self.refusal_reason if self.refused else None
         if self.notice:
             out["notice"] = self.notice
         return out
@@ -260,7 +262,8 @@ class Answer:
                    notice=str(d["notice"]) if d.get("notice") else None,
                    sources_differ=tuple(v for _, v in differ),
                    time_range=TimeRange.from_dict(d["time_range"]) if d.get("time_range") else None,
-                   filters=Filters.from_dict(d.get("filters") or {}))
+                   filters=Filters.from_dict(d.get("filters") or {}),
+                   refusal_reason=str(d["refusal_reason"]) if d.get("refusal_reason") else None)
 
 
 def passage_dict(n: int, hit: Hit) -> dict[str, Any]:
@@ -268,6 +271,16 @@ def passage_dict(n: int, hit: Hit) -> dict[str, Any]:
     m, c = hit.meta, hit.chunk
     return {"n": n, "article_id": c.article_id, "chunk_id": c.chunk_id, "title": m.title, "outlet": m.outlet or None,
             "url": m.url, "published": m.published, "start": c.start, "end": c.end, "quote": c.text}
+
+
+# Why an answer was refused, and how a reader is told (the CLI and the app say it in these words).
+REFUSAL_REASONS: dict[str, str] = {
+    "gate": "nothing relevant enough to this question was found in the indexed articles",
+    "filters": "the filters leave no article to answer from",
+    "declined": "the model found no answer in the passages it read",
+    "unsupported": "what the model wrote is not backed by the passages it cites",
+    "off_question": "the passages back what was written, but it does not answer the question",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ import html
 import re
 
 from rag.prompts import short_date
-from rag.types import Answer, Citation
+from rag.types import REFUSAL_REASONS, Answer, Citation
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~$])")
 _MD_LINE_START = re.compile(r"^(\s*)([#+\-=]|\d+[.)])", re.M)
@@ -77,9 +77,16 @@ def scope_line(answer: Answer) -> str:
     return " · ".join(parts)
 
 
+def refusal_words(answer: Answer) -> str:
+    """Why the answer was refused, in plain words ('' when it was not)."""
+    return REFUSAL_REASONS.get(answer.refusal_reason or "", "") if answer.refused else ""
+
+
 def answer_to_text(answer: Answer) -> str:
     """Plain text for the terminal."""
     lines = [answer.text]
+    if why := refusal_words(answer):
+        lines += [f"Why: {why}."]
     if scope := scope_line(answer):
         lines += ["", scope]
     if answer.notice:

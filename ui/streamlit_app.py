@@ -13,7 +13,15 @@ from rag.settings import Settings
 from rag.types import Answer, Filters, Turn
 from ui.app_auth import admit_question, signed_in
 from ui.app_history import answer_download, save_turn, show_history, start_history
-from ui.render import answer_markdown, differ_rows, escape_markdown, highlighted_article_html, scope_line, source_label
+from ui.render import (
+    answer_markdown,
+    differ_rows,
+    escape_markdown,
+    highlighted_article_html,
+    refusal_words,
+    scope_line,
+    source_label,
+)
 
 st.set_page_config(page_title="Newsdesk", page_icon="🗞️", layout="wide")
 
@@ -44,6 +52,8 @@ def render_answer(answer: Answer) -> None:
                 st.markdown(f"~~{escape_markdown(s)}~~")
     if answer.refused:
         st.warning(answer.text)
+        if why := refusal_words(answer):
+            st.caption(f"Why: {escape_markdown(why)}.")
         for n, hit in enumerate(answer.hits[:3], start=1):
             m = hit.meta
             label = f"Nearest passage [{n}] {m.title} — {m.outlet or ''} {m.published or ''}"

@@ -83,3 +83,21 @@ def test_markers_at_paragraph_end_cover_the_sentences_before_them() -> None:
     # Each sentence now names the passage that backs it.
     assert v.text == ("The 2% target has been in place since 2014 [2]. Trump wants 5% of GDP [2]. "
                       "Stoltenberg and Biden met on Monday [1].")
+
+
+def test_markers_joined_by_and_are_one_group_and_words_about_the_sources_leave() -> None:
+    # The 1.5B model's draft for the NATO seed question: "[2] and [3]" left "… as stated in the sources and." behind,
+    # which the cut-off rule removed, so a right answer was refused.
+    v = verify_citations("The current 2% target has been in place since 2014, as stated in the sources [2] and [1].",
+                         hits())
+    assert v.unsupported_sentences == (), v.reasons
+    assert v.text == "The current 2% target has been in place since 2014 [2]."
+
+
+def test_according_to_the_sources_is_form_an_outlet_is_content() -> None:
+    v = verify_citations("According to the passages, Stoltenberg and Biden met on Monday [1]. According to the "
+                         "second source, Trump wants 5% of GDP [2].", hits())
+    assert v.unsupported_sentences == ()
+    assert v.text == "Stoltenberg and Biden met on Monday [1]. Trump wants 5% of GDP [2]."
+    kept = verify_citations("According to the alliance, Trump wants 5% of GDP [2].", hits())
+    assert kept.text.startswith("According to the alliance, Trump wants")

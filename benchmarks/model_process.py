@@ -1,0 +1,292 @@
+"""The embedded model's build and process, measured (issue 17).
+
+    .venv/bin/python -m benchmarks.model_process tokens [--site DIR …] [--runs 3]
+    .venv/bin/python -m benchmarks.model_process cli    [--runs 3]
+    .venv/bin/python -m benchmarks.model_process rss
+
+`tokens`: prompt and generation tokens/s of llama.cpp on the packaged GGUF, each build in a child process of
+its own (a build that dies on this CPU is reported with its signal, not a crash of the benchmark): the
+installed llama-cpp-python, and each `--site DIR`, another build unpacked there (`python -m zipfile -e WHEEL
+DIR`), measured in the same run, builds taking turns.
+
+`cli`: wall time of `newsdesk ask` for the answered seed questions over the shipped corpus: with no model
+process running (each run starts one; stopped after) and with one running (started once before).
+
+`rss`: `newsdesk ui` and `newsdesk serve` on one home with the local backend, one question through each (the
+app through headless Chromium, the API through POST /ask), then the resident memory of the app, the API and
+the one model process they share.
+
+Each prints one JSON object; docs/BENCHMARKS.md quotes them with the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = ["Who met Biden on Monday?", "What defence-spending target do NATO allies have, and what does Trump want?"]
+
+# Run in the child: load the GGUF, evaluate a ~600-token prompt, generate 64 tokens; print the timings.
+_TOKENS_CHILD = r"""
+import json, os, sys, time
+from llama_cpp import Llama
+path, runs = sys.argv[1], int(sys.argv[2])
+t = time.perf_counter()
+llm = Llama(model_path=path, n_ctx=4096, n_batch=512, n_threads=os.cpu_count(), verbose=False, logits_all=False)
+load_s = time.perf_counter() - t
+text = " ".join(f"Sentence {i}: the alliance met on day {i} and agreed to spend {i % 7}% more." for i in range(40))
+prompt = llm.tokenize(text.encode())
+out = []
+for _ in range(runs):
+    llm.reset()
+    t0 = time.perf_counter()
+    llm.eval(prompt)
+    t1 = time.perf_counter()
+    n = 0
+    for tok in llm.generate([], temp=0.0, reset=False):
+        n += 1
+        if n == 64:
+            break
+    t2 = time.perf_counter()
+    out.append({"prompt_tps": len(prompt) / (t1 - t0), "gen_tps": n / (t2 - t1)})
+print(json.dumps({"load_s": load_s, "prompt_tokens": len(prompt), "runs": out}))
+"""
+
+
+def _machine() -> dict[str, Any]:
+    cpu = ""
+    flags: set[str] = set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name") and not cpu:
+                cpu = line.split(":", 1)[1].strip()
+            if line.startswith("flags") and not flags:
+                flags = set(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "avx512f": "avx512f" in flags, "amx_tile": "amx_tile" in flags,
+            "load_avg_1m": round(os.getloadavg()[0], 2)}
+
+
+def _gguf() -> Path:
+    from rag.model_files import ensure_gguf
+    from rag.settings import Settings
+
+    model_dir = Settings().llm.model_dir
+    assert model_dir is not None
+    return ensure_gguf(model_dir)
+
+
+def bench_tokens(sites: list[str], runs: int) -> dict[str, Any]:
+    gguf = _gguf()
+    builds = ["", *sites]  # the installed build, then each other one
+    got: dict[str, list[dict[str, float]]] = {b: [] for b in builds}
+    failed: dict[str, str] = {}
+    for _ in range(runs):  # builds take turns: a noisy minute hurts both alike
+        for site in builds:
+            if site in failed:
+                continue
+            env = {**os.environ, "PYTHONPATH": site} if site else dict(os.environ)
+            proc = subprocess.run([sys.executable, "-c", _TOKENS_CHILD, str(gguf), "1"], env=env,
+                                  capture_output=True, text=True, timeout=600)
+            if proc.returncode != 0:
+                from rag.backends.model_process import describe_exit
+
+                failed[site] = f"{describe_exit(proc.returncode)}: {proc.stderr.strip()[-300:]}"
+                continue
+            got[site] += json.loads(proc.stdout)["runs"]
+    rows = []
+    for site in builds:
+        row: dict[str, Any] = {"build": site or "installed"}
+        if site in failed:
+            row["failed"] = failed[site]
+        else:
+            row["prompt_tps"] = round(statistics.median(r["prompt_tps"] for r in got[site]), 1)
+            row["gen_tps"] = round(statistics.median(r["gen_tps"] for r in got[site]), 1)
+            row["runs"] = len(got[site])
+        rows.append(row)
+    return {"bench": "tokens", "machine": _machine(), "builds": rows}
+
+
+def _seeded_home() -> Path:
+    home = Path(tempfile.mkdtemp(prefix="bench-model-"))
+    env = {**os.environ, "NEWSDESK_HOME": str(home)}
+    subprocess.run([sys.executable, "-m", "ui.cli", "ingest", str(REPO / "docs_corpus")], env=env, cwd=REPO,
+                   check=True, capture_output=True)
+    return home
+
+
+def _env(home: Path) -> dict[str, str]:
+    from rag.settings import Settings
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSDESK_LLM__RUN_DIR")}
+    env.update(NEWSDESK_HOME=str(home), NEWSDESK_LLM__BACKEND="local",
+               NEWSDESK_LLM__MODEL_DIR=str(Settings().llm.model_dir), HF_HUB_OFFLINE="1")
+    return env
+
+
+def _ask(env: dict[str, str], question: str) -> float:
+    t = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "ui.cli", "ask", question], env=env, cwd=REPO, check=True,
+                   capture_output=True, timeout=300)
+    return time.perf_counter() - t
+
+
+def bench_cli(runs: int) -> dict[str, Any]:
+    home = _seeded_home()
+    env = _env(home)
+    model = [sys.executable, "-m", "ui.cli", "model"]
+    cold: dict[str, list[float]] = {q: [] for q in SEEDS}
+    warm: dict[str, list[float]] = {q: [] for q in SEEDS}
+    try:
+        for _ in range(runs):
+            for q in SEEDS:
+                subprocess.run([*model, "stop"], env=env, cwd=REPO, check=True, capture_output=True)
+                cold[q].append(_ask(env, q))
+        subprocess.run([*model, "start"], env=env, cwd=REPO, check=True, capture_output=True)
+        for q in SEEDS:
+            _ask(env, q)  # once each, as a running service has: the fixed rules evaluated
+        for _ in range(runs):
+            for q in SEEDS:
+                warm[q].append(_ask(env, q))
+    finally:
+        subprocess.run([*model, "stop"], env=env, cwd=REPO, capture_output=True)
+        shutil.rmtree(home, ignore_errors=True)
+    return {"bench": "cli", "machine": _machine(), "runs": runs,
+            "seeds": [{"question": q, "no_model_process_s": round(statistics.median(cold[q]), 2),
+                       "model_process_running_s": round(statistics.median(warm[q]), 2),
+                       "all_no_process_s": [round(x, 2) for x in cold[q]],
+                       "all_running_s": [round(x, 2) for x in warm[q]]} for q in SEEDS]}
+
+
+def _rss_mb(pid: int) -> float:
+    """The process and its children (Streamlit and uvicorn run in one process; a reloader would be a child)."""
+    total = 0.0
+    for p in [pid, *_children(pid)]:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            pass
+    return round(total, 1)
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        kids = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    out = [int(k) for k in kids]
+    for k in list(out):
+        out += _children(k)
+    return out
+
+
+def bench_rss() -> dict[str, Any]:
+    import httpx
+
+    from rag.backends.model_process import ModelProcess
+    from rag.settings import Settings
+    from tests.conftest import free_port, launch_browser
+
+    home = _seeded_home()
+    env = _env(home)
+    procs: list[subprocess.Popen[bytes]] = []
+    try:
+        ui_port, api_port = free_port(), free_port()
+        procs.append(subprocess.Popen([sys.executable, "-m", "ui.cli", "ui", "--port", str(ui_port)], env=env,
+                                      cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        procs.append(subprocess.Popen([sys.executable, "-m", "ui.cli", "serve", "--port", str(api_port)], env=env,
+                                      cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        _wait(f"http://127.0.0.1:{api_port}/health")
+        _wait(f"http://127.0.0.1:{ui_port}/_stcore/health")
+        r = httpx.post(f"http://127.0.0.1:{api_port}/ask", json={"question": SEEDS[0]}, timeout=300)
+        r.raise_for_status()
+        api_backend = r.json()["backend"]
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as pw:
+            browser = launch_browser(pw)
+            page = browser.new_page()
+            page.goto(f"http://127.0.0.1:{ui_port}", timeout=120_000)
+            box = page.get_by_placeholder("Ask about the news")
+            box.wait_for(timeout=180_000)
+            box.fill(SEEDS[1])
+            box.press("Enter")
+            page.get_by_text("Sources", exact=False).first.wait_for(timeout=300_000)
+            page.wait_for_timeout(2000)
+            browser.close()
+        s = Settings(home=home)
+        assert s.llm.run_dir is not None and s.llm.model_dir is not None
+        server = ModelProcess(s.llm.run_dir, s.llm.model_dir).status()
+        assert server is not None, "no model process after two answers"
+        model_pids = [p for p in _all_pids() if b"rag.backends.llama_server" in _cmdline(p)]
+        return {"bench": "rss", "machine": _machine(), "api_backend": api_backend,
+                "app_mb": _rss_mb(procs[0].pid), "api_mb": _rss_mb(procs[1].pid),
+                "model_process_mb": _rss_mb(server.pid), "model_processes": len(model_pids)}
+    finally:
+        for p in procs:
+            p.terminate()
+            p.wait(30)
+        subprocess.run([sys.executable, "-m", "ui.cli", "model", "stop"], env=env, cwd=REPO, capture_output=True)
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def _all_pids() -> list[int]:
+    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()]
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _wait(url: str, seconds: float = 180) -> None:
+    import urllib.request
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="bench", required=True)
+    s = sub.add_parser("tokens")
+    s.add_argument("--site", action="append", default=[], help="A folder holding another llama_cpp build.")
+    s.add_argument("--runs", type=int, default=3)
+    s = sub.add_parser("cli")
+    s.add_argument("--runs", type=int, default=3)
+    sub.add_parser("rss")
+    args = p.parse_args(argv)
+    if args.bench == "tokens":
+        out = bench_tokens(args.site, args.runs)
+    elif args.bench == "cli":
+        out = bench_cli(args.runs)
+    else:
+        out = bench_rss()
+    print(json.dumps(out, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
