@@ -18,6 +18,8 @@ from rag.settings import Settings
 
 BENCH = Path(__file__).resolve().parents[2].parent / "shared" / "bench"
 SLICE = 50
+# Each test ingests a whole benchmark corpus (minutes of two cores): `make test` runs them, `make check` does not.
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(autouse=True)
