@@ -58,7 +58,8 @@ CODE_COSTS: dict[str, tuple[str, ...]] = {
 }
 # A literal command line `python -m ui.cli serve|ui`: the product's own servers, started as a subprocess.
 SERVER_COMMANDS = {"serve", "ui"}
-COST_MARKERS = ("server", "model", "browser")
+# What the tables cannot see (a question to the default, local backend without gguf_path) isolated_env catches
+# when it happens.
 
 
 def derive_costs(fixtures: Iterable[str], params: Mapping[str, object], names: Iterable[str],
@@ -68,8 +69,8 @@ def derive_costs(fixtures: Iterable[str], params: Mapping[str, object], names: I
     costs = {m for f in fixtures for m in FIXTURE_COSTS.get(f, ())}
     costs |= {m for (name, value), ms in PARAM_COSTS.items() if name in params and params[name] == value for m in ms}
     costs |= {m for n in names for m in CODE_COSTS.get(n, ())}
-    strings = set(strings)
-    if "ui.cli" in strings and strings & SERVER_COMMANDS:
+    found = set(strings)
+    if "ui.cli" in found and found & SERVER_COMMANDS:
         costs.add("server")
     return costs
 
@@ -107,7 +108,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if not isinstance(item, pytest.Function):
             continue
-        fixturedefs = item._fixtureinfo.name2fixturedefs
+        fixturedefs = item._fixtureinfo.name2fixturedefs  # no public way to a test's fixture functions (pytest 9)
         funcs = [item.function, *(fd.func for name in item.fixturenames for fd in fixturedefs.get(name, ()))]
         names, strings = _code_of_tests(funcs)
         params = item.callspec.params if hasattr(item, "callspec") else {}
