@@ -48,11 +48,12 @@ postgres:
 test: install browser postgres
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The fast lane for your own loop (under 5 minutes on 2 cores once .venv exists): lint, then the tests that
-# need no browser, no extra servers and no full-size runs. `make test` (what CI runs) runs everything.
+# The fast lane for your own loop (under 90 s on 2 cores once .venv exists): lint, then the tests that start no
+# server, load no model, drive no browser (markers derived from what each test uses, tests/conftest.py) and are
+# not full-size runs or mypy (`slow`). `make test` (what CI runs) runs everything.
 check: install
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -m "not slow and not e2e" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -q -m "not slow and not e2e and not server and not model and not browser" $(PYTEST_ARGS)
 
 bench: install
 	$(BIN)/python -m benchmarks.run_all

@@ -10,7 +10,9 @@ date, as `newsdesk eval realtimeqa` asks it) records:
 - the best dense cosine similarity (the relevance gate's signal) under MiniLM and bge (with/without its
   query instruction);
 - cross-encoder (CE) logits of the question against each of the top-5 hybrid chunks (512 tokens) and against
-  each sentence of those chunks (256 tokens), with the embedding scores `rag/compress.py` ranks sentences by;
+  each sentence of those chunks (256 tokens), with the embedding scores the former `rag/compress.py` ranked
+  sentences by (removed as dead code in efd5c96; its rule lives on here, in `_embedding_scores` and `select`, as
+  the baseline the cross-encoder is compared with);
 - for MultiHop-RAG, claim-check pairs: (question, gold fact), (question, gold facts of other questions),
   (question + gold answer, gold fact / other sentence), and (fact with one number swapped or removed, fact).
 One JSON object per question in the records file. `analyse` turns them into the markdown tables of
@@ -57,14 +59,14 @@ class _Indexes:
 
     def __init__(self, sources: list[Any], tmp: Path) -> None:
         from index.news_index import NewsIndex
-        from rag.evaluate import eval_settings
         from rag.retrieve import HybridRetriever
         from rag.settings import Settings
 
-        base = Settings()
         self.article_of: dict[str, str] = {}
         for model in (MINILM, BGE):
-            s = eval_settings(base.with_overrides(index={"embedding_model": model}), tmp / model, "hybrid", None)
+            # A fresh home per model, default retrieval (hybrid), as evals/runner.py sets up an eval.
+            s = Settings(home=tmp / model).with_overrides(index={"embedding_model": model},
+                                                          retrieval={"mode": "hybrid"})
             index = NewsIndex(s.index)
             report = index.ingest(sources)
             assert not report.rejected, report.rejected[:1]
@@ -123,8 +125,9 @@ def _swap_number(text: str, rng: random.Random) -> tuple[str, str] | None:
 
 
 def collect(bench: Path, records: Path, limit: int | None) -> None:
-    from rag.bench_data import load_multihop_queries, load_realtimeqa, multihop_sources
-    from rag.evaluate import facts_in, question_day
+    from evals.datasets import load_multihop_queries, load_realtimeqa, multihop_sources
+    from evals.metrics import facts_in
+    from evals.suites import question_day
     from rag.rerank import CrossEncoder
 
     ce = CrossEncoder()  # 256 tokens, the sentence setting
@@ -144,8 +147,6 @@ def collect(bench: Path, records: Path, limit: int | None) -> None:
             rec.update(dataset="multihop", id=n, type=q.question_type, is_null=q.is_null, gold_answer=q.answer,
                        facts=facts)
             hits = rec.pop("_hits")
-            if n < 20 and rec["sentences"]:  # the replicated selection is rag/compress.py's
-                _check_compress_replica(q.query, hits, rec["sentences"], idx.embedder)
             rec["chunk_facts"] = [sorted(facts_in(h.chunk.text, facts)) for h in hits]
             for s in rec["sentences"]:
                 body = squash(s["text"])
@@ -186,18 +187,6 @@ def collect(bench: Path, records: Path, limit: int | None) -> None:
             if n % 100 == 0:
                 print(f"realtimeqa {n}/{len(questions)} {time.perf_counter() - t_start:.0f}s", file=sys.stderr)
     print(f"done {time.perf_counter() - t_start:.0f}s", file=sys.stderr)
-
-
-def _check_compress_replica(question: str, hits: Sequence[Any], sentences: list[dict[str, Any]],
-                            embedder: Any) -> None:
-    from rag.compress import compress_hits
-
-    for n_keep in NS:
-        shown = compress_hits(question, hits, embedder, n_keep)
-        chosen = select(sentences, "emb", n_keep)
-        for i, hit in enumerate(shown):
-            mine = " … ".join(sentences[j]["text"] for j in sorted(chosen) if sentences[j]["chunk"] == i)
-            assert hit.chunk.text == (mine or hits[i].chunk.text), (question, n_keep, i)
 
 
 def _question_record(idx: _Indexes, ce: Any, ce_chunks: Any, question: str, as_of: date | None) -> dict[str, Any]:

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from rag import evaluate
+from evals import runner
 from rag.settings import Settings
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,11 +56,11 @@ def quality(bench: Path, limit: int | None, variants: list[str]) -> dict[str, An
         _set_prefix(prefix)
         settings = _settings(model)
         t = time.perf_counter()
-        mh = evaluate.run_multihop_many(bench / "multihop_rag" / "queries_dev.json",
-                                        bench / "multihop_rag" / "evidence_articles.json", settings,
+        mh = runner.run_multihop_many(bench / "multihop_rag" / "queries_dev.json",
+                                      bench / "multihop_rag" / "evidence_articles.json", settings,
+                                      retrievers=["dense", "hybrid"], limit=limit)
+        rt = runner.run_realtimeqa_many(bench / "realtimeqa" / "realtimeqa_2023.jsonl", settings,
                                         retrievers=["dense", "hybrid"], limit=limit)
-        rt = evaluate.run_realtimeqa_many(bench / "realtimeqa" / "realtimeqa_2023.jsonl", settings,
-                                          retrievers=["dense", "hybrid"], limit=limit)
         out[label] = {"multihop": {r: {"metrics": mh[r].metrics, "by_type": mh[r].by_type} for r in mh},
                       "realtimeqa": {r: {"metrics": rt[r].metrics, "by_type": rt[r].by_type} for r in rt},
                       "seconds": round(time.perf_counter() - t, 1)}
@@ -70,10 +70,10 @@ def quality(bench: Path, limit: int | None, variants: list[str]) -> dict[str, An
 
 
 def speed(bench: Path, runs: int) -> dict[str, Any]:
+    from evals.datasets import load_multihop_queries, multihop_sources
     from index.chunking import chunk_article
     from index.embedding import load_embedder
     from index.news_index import NewsIndex
-    from rag.bench_data import load_multihop_queries, multihop_sources
 
     sources = multihop_sources(bench / "multihop_rag" / "evidence_articles.json")
     questions = [q.query for q in load_multihop_queries(bench / "multihop_rag" / "queries_dev.json")][:200]

@@ -22,15 +22,15 @@ BENCH = Path(__file__).resolve().parents[1].parent / "shared" / "bench"
 
 
 def collect(out: Path, limit: int | None) -> None:
-    from evals.suites import MultiHopRAG, RealTimeQA
+    from evals.suites import MultiHopRAG, RealTimeQA, Suite
     from rag.assistant import Assistant
     from rag.followup import standalone
     from rag.gate import coverage
     from rag.settings import Settings
 
-    suites = [MultiHopRAG(BENCH / "multihop_rag" / "queries_dev.json",
-                          BENCH / "multihop_rag" / "evidence_articles.json"),
-              RealTimeQA(BENCH / "realtimeqa" / "realtimeqa_2023.jsonl")]
+    suites: list[Suite] = [MultiHopRAG(BENCH / "multihop_rag" / "queries_dev.json",
+                                       BENCH / "multihop_rag" / "evidence_articles.json"),
+                           RealTimeQA(BENCH / "realtimeqa" / "realtimeqa_2023.jsonl")]
     with out.open("w") as f:
         for suite in suites:
             items, sources = suite.load()

@@ -103,7 +103,7 @@ def _sources() -> list[Any]:
 def bench_ingest(runs: int, target: Target | None = None) -> dict[str, Any]:
     """chunks/s through NewsIndex.ingest vs SentenceTransformer.encode of the same texts; re-ingest speed-up."""
     from index.chunking import chunk_article
-    from index.embedding import load_embedder
+    from index.embedding import SentenceTransformerEmbedder, load_embedder
     from index.news_index import NewsIndex
 
     sources = _sources()
@@ -112,6 +112,7 @@ def bench_ingest(runs: int, target: Target | None = None) -> dict[str, Any]:
     probe = NewsIndex(settings.index, embedder)
     texts = [probe.indexed_text(c, a.meta) for s in sources for a in [s.parse(10**8)]
              for c in chunk_article(a, settings.index.chunk_chars, settings.index.chunk_overlap)]
+    assert isinstance(embedder, SentenceTransformerEmbedder), settings.index.embedding_model
     model = embedder._model  # the raw SentenceTransformer: the reference the issue asks for
     raw, ours, again = [], [], []
     for _ in range(runs):

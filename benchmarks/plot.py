@@ -9,6 +9,7 @@ over the alternating runs of each size.
 
 from __future__ import annotations
 
+import argparse
 import json
 import math
 import statistics
@@ -96,14 +97,17 @@ def panel(x0: float, y0: float, title: str, unit: str, lines: dict[str, list[tup
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = argv if argv is not None else sys.argv[1:]
-    rows = [json.loads(line) for line in Path(args[0]).read_text().splitlines() if line.strip()]
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("results", type=Path, help="`perf scale` results (JSON lines)")
+    p.add_argument("svg", type=Path, help="the SVG to write")
+    args = p.parse_args(argv)
+    rows = [json.loads(line) for line in args.results.read_text().splitlines() if line.strip()]
     data = series(rows)
     body = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif">',
             f'<rect width="{W}" height="{H}" fill="white"/>',
             *panel(80, 50, "Retrieval without the query embedding", "ms per question", data["latency"]),
             *panel(540, 50, "Memory", "MB resident", data["memory"]), "</svg>"]
-    Path(args[1]).write_text("\n".join(body) + "\n")
+    args.svg.write_text("\n".join(body) + "\n")
     return 0
 
 

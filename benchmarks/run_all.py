@@ -7,12 +7,14 @@ minutes).
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from benchmarks import perf, quality
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
     quality.main([])
     for args in (["ingest"], ["latency"], ["latency", "--questions", "realtimeqa"], ["llm"]):
         perf.main(args)

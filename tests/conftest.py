@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 import os
 import shutil
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+import types
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +24,96 @@ CORPUS = REPO / "docs_corpus"
 # The assembled 1.1 GB GGUF is a cache of the packaged parts, shared by tests (not state under test).
 MODEL_DIR = REPO / ".cache" / "models"
 ARTIFACTS = REPO / "test-artifacts"
+TESTS = Path(__file__).resolve().parent
+
+# --- what a test costs --------------------------------------------------------------------------------------------
+# Markers derived from what a test uses, so that `make check` (-m "not server and not model and not browser") cannot
+# start a server or load the model without anyone choosing to. `server`: a process serving on a port (`chroma run`,
+# Postgres, llama.cpp's server, `newsdesk serve`/`newsdesk ui`); the in-process test site (news_site) and
+# FastAPI's TestClient are not. `model`: the 1.5B GGUF. `browser`: Chromium. model_run_dir is not in the table: every
+# test has it (isolated_env is autouse) and it costs nothing until a test asks the local model, for which it needs
+# gguf_path.
+FIXTURE_COSTS: dict[str, tuple[str, ...]] = {
+    "chroma_server": ("server",),
+    "postgres_server": ("server",),
+    "postgres_url": ("server",),
+    "gguf_path": ("model",),
+}
+# Parametrised fixtures that start a server for some parameters only (through request.getfixturevalue, which the
+# fixture closure does not show): marked per parametrised test.
+PARAM_COSTS: dict[tuple[str, object], tuple[str, ...]] = {
+    ("index_settings", "server"): ("server",),
+    ("index_settings", "postgres"): ("server",),
+    ("deployment", "postgres"): ("server",),
+}
+# Helpers of tests/ that start something, found among the names the test's code (and its fixtures' and helpers')
+# uses.
+CODE_COSTS: dict[str, tuple[str, ...]] = {
+    "streamlit_app": ("server",),  # `newsdesk ui` in a subprocess
+    "ChromaServer": ("server",),
+    "PostgresServer": ("server",),
+    "llama_server": ("server", "model"),
+    "launch_browser": ("browser",),
+    "sync_playwright": ("browser",),
+}
+# A literal command line `python -m ui.cli serve|ui`: the product's own servers, started as a subprocess.
+SERVER_COMMANDS = {"serve", "ui"}
+# What the tables cannot see (a question to the default, local backend without gguf_path) isolated_env catches
+# when it happens.
+
+
+def derive_costs(fixtures: Iterable[str], params: Mapping[str, object], names: Iterable[str],
+                 strings: Iterable[str]) -> set[str]:
+    """The cost markers of one test from its fixture closure, its fixtures' parameters, and the names and string
+    constants its code uses."""
+    costs = {m for f in fixtures for m in FIXTURE_COSTS.get(f, ())}
+    costs |= {m for (name, value), ms in PARAM_COSTS.items() if name in params and params[name] == value for m in ms}
+    costs |= {m for n in names for m in CODE_COSTS.get(n, ())}
+    found = set(strings)
+    if "ui.cli" in found and found & SERVER_COMMANDS:
+        costs.add("server")
+    return costs
+
+
+def _code_of_tests(funcs: Iterable[Callable[..., Any]]) -> tuple[set[str], set[str]]:
+    """Global names and string constants used by these functions and by the tests/ helpers they call (transitively),
+    nested functions included. Functions outside tests/ are not read."""
+    names: set[str] = set()
+    strings: set[str] = set()
+    seen: set[types.CodeType] = set()
+    todo = list(funcs)
+    while todo:
+        func = inspect.unwrap(todo.pop())
+        code = getattr(func, "__code__", None)
+        if code is None or code in seen or not Path(code.co_filename).resolve().is_relative_to(TESTS):
+            continue
+        codes = [code]
+        while codes:
+            c = codes.pop()
+            seen.add(c)
+            names.update(c.co_names)
+            for const in c.co_consts:
+                if isinstance(const, str):
+                    strings.add(const)
+                elif isinstance(const, types.CodeType) and const not in seen:
+                    codes.append(const)
+            for name in c.co_names:
+                helper = getattr(func, "__globals__", {}).get(name)
+                if inspect.isfunction(helper) or inspect.isclass(helper):
+                    todo.append(helper.__init__ if inspect.isclass(helper) else helper)
+    return names, strings
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if not isinstance(item, pytest.Function):
+            continue
+        fixturedefs = item._fixtureinfo.name2fixturedefs  # no public way to a test's fixture functions (pytest 9)
+        funcs = [item.function, *(fd.func for name in item.fixturenames for fd in fixturedefs.get(name, ()))]
+        names, strings = _code_of_tests(funcs)
+        params = item.callspec.params if hasattr(item, "callspec") else {}
+        for marker in sorted(derive_costs(item.fixturenames, params, names, strings)):
+            item.add_marker(marker)
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +138,10 @@ def model_run_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 
 
 @pytest.fixture(autouse=True)
-def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_run_dir: Path) -> Path:
+def isolated_env(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                 model_run_dir: Path) -> Iterator[Path]:
+    from rag.backends.model_process import INFO_NAME
+
     home = tmp_path / "home"
     for var in list(os.environ):
         if var.startswith(("NEWSDESK_", "OPENAI_")):
@@ -55,7 +150,13 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, model_run_dir:
     monkeypatch.setenv("NEWSDESK_LLM__MODEL_DIR", str(MODEL_DIR))
     monkeypatch.setenv("NEWSDESK_LLM__RUN_DIR", str(model_run_dir))
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    return home
+    running = (model_run_dir / INFO_NAME).exists()
+    yield home
+    # The default backend is the local model: a test that reaches it without gguf_path would load 1.1 GB unmarked
+    # (in `make check` too). Seen only until a `model` test of the session has started the shared process.
+    if not running and (model_run_dir / INFO_NAME).exists() and request.node.get_closest_marker("model") is None:
+        pytest.fail("this test started the local model without the gguf_path fixture, which marks it `model`: "
+                    "ask for gguf_path, or use the extractive backend", pytrace=False)
 
 
 def free_port() -> int:

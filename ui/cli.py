@@ -371,17 +371,17 @@ def cmd_model(args: argparse.Namespace) -> int:
         else:
             print(f"stopped pid {stopped.pid}" if stopped else "no model process was running")
         return 0
-    server = process.status()
+    running = process.status()
     if args.json:
-        print(json.dumps(server.public() if server else {"running": False, "pid": None, "address": None,
-                                                         "model": None, "uptime_s": None}))
-        return 0 if server else 3
-    if server is None:
+        print(json.dumps(running.public() if running else {"running": False, "pid": None, "address": None,
+                                                           "model": None, "uptime_s": None}))
+        return 0 if running else 3
+    if running is None:
         print("no model process is running (the first question starts one; `newsdesk model start`)")
         return 3
-    d = server.public()
-    print(f"running: pid {d['pid']} at {d['base_url']}, {Path(server.model).name}, up {d['uptime_s']} s, "
-          f"{d['rss_mb']} MB resident, exits after {server.idle_exit_s:.0f} s idle")
+    d = running.public()
+    print(f"running: pid {d['pid']} at {d['base_url']}, {Path(running.model).name}, up {d['uptime_s']} s, "
+          f"{d['rss_mb']} MB resident, exits after {running.idle_exit_s:.0f} s idle")
     return 0
 
 

@@ -65,8 +65,8 @@ def render_answer(answer: Answer) -> None:
         with st.container(border=True):
             st.markdown("**Sources differ** — each figure with its date and source, " +
                         ("oldest first" if _oldest_first(answer) else "newest first"))
-            for (when, value, quote, n), d in zip(differ_rows(answer), answer.sources_differ):
-                with st.expander(escape_markdown(f"{when}: {value} [{n}]")):
+            for (when, value, quote, marker), d in zip(differ_rows(answer), answer.sources_differ):
+                with st.expander(escape_markdown(f"{when}: {value} [{marker}]")):
                     st.markdown(f"> {escape_markdown(quote)}")
                     _highlighted(d.hit.chunk.article_id, d.start, d.end)
     for c in answer.citations:

@@ -65,6 +65,8 @@ def test_window_and_named_times() -> None:
     assert not names_a_time("Who won this week?") and not names_a_time("How many of the 1500 runners finished?")
 
 
+# A fresh interpreter that loads the embedder and the cross-encoder: ~10 s of 2 cores, so `make test` only.
+@pytest.mark.slow
 def test_cli_ask_as_of(assistant: Assistant) -> None:
     cli = [sys.executable, "-m", "ui.cli", "ask", QUESTION, "--backend", "extractive", "--json"]
     out = subprocess.run([*cli, "--as-of", "2022-10-27"], capture_output=True, text=True, timeout=300)

@@ -80,6 +80,8 @@ def test_k_out_of_range_is_exit_2_with_a_message(capsys: pytest.CaptureFixture[s
     assert f"--k {int(k)}" in err and ("less than or equal to 20" in err or "greater than 0" in err), err
 
 
+# A fresh interpreter that loads the embedder and the cross-encoder: ~10 s of 2 cores, so `make test` only.
+@pytest.mark.slow
 def test_ask_json_prints_no_progress_bar(seeded: Path) -> None:
     """A half-second model load is not long work: stderr stays empty, stdout is only the JSON."""
     out = subprocess.run([sys.executable, "-m", "ui.cli", "ask", "Who met Biden on Monday?", "--json",
@@ -105,6 +107,8 @@ def test_ask_filters_and_their_errors(capsys: pytest.CaptureFixture[str], seeded
     assert e.value.code == 2
 
 
+# A fresh interpreter that loads the embedder and the cross-encoder: ~10 s of 2 cores, so `make test` only.
+@pytest.mark.slow
 def test_chat_keeps_the_topic_and_exports(seeded: Path, tmp_path: Path) -> None:
     """`newsdesk chat` in a real process: a follow-up with a new year, a filter, an export."""
     script = ("What is the NATO spending target?\nand in 2020?\n/outlet Reuters\n/export "
