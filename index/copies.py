@@ -17,9 +17,15 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
-from datasketch import LeanMinHash, MinHash, MinHashLSH
+
+if TYPE_CHECKING:
+    from datasketch import LeanMinHash
+
+# datasketch is imported where it is used: its package imports scipy.integrate and more (~1 s), which commands
+# that never ingest (list, ask) need not pay.
 
 NUM_PERM = 128
 SHINGLE_WORDS = 5
@@ -44,6 +50,8 @@ def to_bytes(signature: LeanMinHash) -> bytes:
 
 
 def from_bytes(data: bytes) -> LeanMinHash:
+    from datasketch import LeanMinHash
+
     return LeanMinHash(seed=SEED, hashvalues=np.frombuffer(data, dtype=_DTYPE), scheme=_SCHEME)
 
 
@@ -51,10 +59,14 @@ class Signer:
     """Text -> MinHash signature. Holds the permutations, which datasketch would otherwise draw per signature."""
 
     def __init__(self, words: int = SHINGLE_WORDS) -> None:
+        from datasketch import MinHash
+
         self.words = words
         self._permutations = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=_SCHEME).permutations
 
     def sign(self, text: str) -> LeanMinHash:
+        from datasketch import LeanMinHash, MinHash
+
         m = MinHash(num_perm=NUM_PERM, seed=SEED, permutations=self._permutations, scheme=_SCHEME)
         m.update_batch(sorted(shingles(text, self.words)))
         return LeanMinHash(m)
@@ -69,6 +81,8 @@ class CopyFinder:
     """
 
     def __init__(self, threshold: float, signer: Signer | None = None) -> None:
+        from datasketch import MinHashLSH
+
         self.threshold = threshold
         self.signer = signer or Signer()
         self._lsh = MinHashLSH(threshold=max(threshold - _LSH_SLACK, 0.05), num_perm=NUM_PERM)
