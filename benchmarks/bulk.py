@@ -71,7 +71,8 @@ def run_ingest(export: Path, home: Path, group_copies: bool = True) -> dict[str,
     proc.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - t
     report = json.loads(out)
-    out = {"seconds": round(seconds, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+    out = {"seconds": round(seconds, 1), "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
+           "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
            "added": report["added"], "rejected": report["rejected"],
            "chunks": sum(i["chunks"] for i in report["items"])}
     if group_copies:
@@ -91,12 +92,17 @@ def compare_copies(export: Path, work: Path, rounds: int) -> dict[str, Any]:
         for mode in (("off", "on") if r % 2 == 0 else ("on", "off")):
             runs[mode].append(run_ingest(export, work / f"home-{mode}-{r}", group_copies=mode == "on"))
     off, on = (sum(x["seconds"] for x in runs[m]) for m in ("off", "on"))
+    # CPU seconds of the ingest process (user + system, from wait4): much less moved by other jobs on a shared
+    # machine than wall time, which is what a reader waits for.
+    cpu_off, cpu_on = (sum(x["cpu_seconds"] for x in runs[m]) for m in ("off", "on"))
     one = work / "one.jsonl"
     write_export(one, 1)
     startup = rounds * run_ingest(one, work / "home-startup")["seconds"]  # imports and model load, in both
     return {"runs": runs, "seconds_off": round(off, 1), "seconds_on": round(on, 1),
             "ratio_on_vs_off": round(on / off, 3), "startup_seconds": round(startup / rounds, 1),
-            "ratio_on_vs_off_excl_startup": round((on - startup) / (off - startup), 3)}
+            "ratio_on_vs_off_excl_startup": round((on - startup) / (off - startup), 3),
+            "cpu_seconds_off": round(cpu_off, 1), "cpu_seconds_on": round(cpu_on, 1),
+            "cpu_ratio_on_vs_off": round(cpu_on / cpu_off, 3)}
 
 
 def indexed_texts(export: Path, home: Path) -> Iterator[str]:
