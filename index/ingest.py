@@ -56,6 +56,7 @@ def _ingest(index: NewsIndex, sources: Iterable[Source], total: int | None, prog
     batch_urls: dict[str, str] = {}  # url -> article id added earlier in this batch
     group: list[_Pending] = []
     copies: _Copies = {}
+    heads: dict[str, str] = {}  # article_id -> its group's first copy, for articles added by this run
     group_size = 0
     n = 0
     for source in sources:
@@ -85,11 +86,13 @@ def _ingest(index: NewsIndex, sources: Iterable[Source], total: int | None, prog
             batch_urls[url] = aid
         chunks = chunk_article(article, index.settings.chunk_chars, index.settings.chunk_overlap)
         if finder is not None:
-            copies[aid] = _group(index, finder, article, replaced, copies)
+            copies[aid] = _group(index, finder, article, replaced, heads)
         group.append((article, chunks, replaced))
         group_size += len(chunks)
         if group_size >= index.settings.commit_chunks:
             outcomes.extend(_commit(index, group, copies))
+            if any(olds for _, _, olds in group):
+                heads.clear()  # a replaced first copy promoted another: ask the catalogue again
             group, group_size, copies = [], 0, {}
     if group:
         outcomes.extend(_commit(index, group, copies))
@@ -97,15 +100,19 @@ def _ingest(index: NewsIndex, sources: Iterable[Source], total: int | None, prog
 
 
 def _group(index: NewsIndex, finder: CopyFinder, article: Article, replaced: Sequence[str],
-           pending: _Copies) -> tuple[str | None, bytes]:
+           heads: dict[str, str]) -> tuple[str | None, bytes]:
     """(the first copy of the group this article joins, or None; its signature). A new version of a URL is not a
-    copy of the version it replaces."""
+    copy of the version it replaces. `heads` holds the groups of articles added by this run (so a bulk export of
+    many copies asks the catalogue once per group, not once per copy) and learns this article's."""
     signature = finder.signer.sign(article.text)
     match = finder.match(signature, exclude=replaced)
     head = None
     if match:
         aid = match[0]
-        head = (pending[aid][0] or aid) if aid in pending else index.catalogue.copy_heads([aid]).get(aid, aid)
+        if aid not in heads:
+            heads[aid] = index.catalogue.copy_heads([aid]).get(aid, aid)
+        head = heads[aid]
+    heads[article.article_id] = head or article.article_id
     finder.add(article.article_id, signature)
     return head, to_bytes(signature)
 
