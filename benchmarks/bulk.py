@@ -1,6 +1,7 @@
 """Bulk import benchmark: `newsdesk ingest export.jsonl` against raw embedding throughput on the same texts.
 
     .venv/bin/python -m benchmarks.bulk [--articles 20000] [--raw-every 1] [--keep DIR]
+    .venv/bin/python -m benchmarks.bulk --articles 2000 --compare-copies 1   # grouping of wire copies off vs on
 
 1. Writes a JSON Lines export of N distinct articles made from the benchmark passages under ../shared/bench
    (RealTime QA evidence passages and MultiHop-RAG facts, read in place; each copy gets its own headline,
@@ -58,8 +59,9 @@ def write_export(path: Path, n: int) -> int:
     return path.stat().st_size
 
 
-def run_ingest(export: Path, home: Path) -> dict[str, Any]:
-    env = {**os.environ, "NEWSDESK_HOME": str(home), "HF_HUB_OFFLINE": "1"}
+def run_ingest(export: Path, home: Path, group_copies: bool = True) -> dict[str, Any]:
+    env = {**os.environ, "NEWSDESK_HOME": str(home), "HF_HUB_OFFLINE": "1",
+           "NEWSDESK_INDEX__GROUP_COPIES": "true" if group_copies else "false"}
     t = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "ui.cli", "ingest", str(export), "--json"], cwd=REPO, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
@@ -69,9 +71,38 @@ def run_ingest(export: Path, home: Path) -> dict[str, Any]:
     proc.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - t
     report = json.loads(out)
-    return {"seconds": round(seconds, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
-            "added": report["added"], "rejected": report["rejected"],
-            "chunks": sum(i["chunks"] for i in report["items"])}
+    out = {"seconds": round(seconds, 1), "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
+           "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+           "added": report["added"], "rejected": report["rejected"],
+           "chunks": sum(i["chunks"] for i in report["items"])}
+    if group_copies:
+        from index.catalogue import Catalogue
+        from index.db import Database, sqlite_url
+
+        out["grouped_as_copies"] = sum(1 for r in Catalogue(Database(sqlite_url(home / "catalogue.sqlite3")))
+                                       .records() if r.copy_of)
+    return out
+
+
+def compare_copies(export: Path, work: Path, rounds: int) -> dict[str, Any]:
+    """The same export ingested with wire-copy grouping off and on, alternating (off, on, on, off, …) so a
+    change of the machine's load between runs weighs on both."""
+    runs: dict[str, list[dict[str, Any]]] = {"off": [], "on": []}
+    for r in range(rounds):
+        for mode in (("off", "on") if r % 2 == 0 else ("on", "off")):
+            runs[mode].append(run_ingest(export, work / f"home-{mode}-{r}", group_copies=mode == "on"))
+    off, on = (sum(x["seconds"] for x in runs[m]) for m in ("off", "on"))
+    # CPU seconds of the ingest process (user + system, from wait4): much less moved by other jobs on a shared
+    # machine than wall time, which is what a reader waits for.
+    cpu_off, cpu_on = (sum(x["cpu_seconds"] for x in runs[m]) for m in ("off", "on"))
+    one = work / "one.jsonl"
+    write_export(one, 1)
+    startup = rounds * run_ingest(one, work / "home-startup")["seconds"]  # imports and model load, in both
+    return {"runs": runs, "seconds_off": round(off, 1), "seconds_on": round(on, 1),
+            "ratio_on_vs_off": round(on / off, 3), "startup_seconds": round(startup / rounds, 1),
+            "ratio_on_vs_off_excl_startup": round((on - startup) / (off - startup), 3),
+            "cpu_seconds_off": round(cpu_off, 1), "cpu_seconds_on": round(cpu_on, 1),
+            "cpu_ratio_on_vs_off": round(cpu_on / cpu_off, 3)}
 
 
 def indexed_texts(export: Path, home: Path) -> Iterator[str]:
@@ -110,11 +141,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--articles", type=int, default=20_000)
     p.add_argument("--raw-every", type=int, default=1, help="embed every K-th chunk for the raw rate (1 = all)")
     p.add_argument("--keep", type=Path, default=None, help="write the export and homes here (default: a temp dir)")
+    p.add_argument("--compare-copies", type=int, default=0, metavar="ROUNDS",
+                   help="only time ingest with wire-copy grouping off and on, side by side, ROUNDS times each")
     args = p.parse_args(argv)
     work = args.keep or Path(tempfile.mkdtemp(prefix="bulk-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     export, one = work / "export.jsonl", work / "one.jsonl"
     size = write_export(export, args.articles)
+    if args.compare_copies:
+        print(json.dumps({"bench": "bulk-copies", "command": f"python -m benchmarks.bulk --articles {args.articles} "
+                                                            f"--compare-copies {args.compare_copies}",
+                          "machine": {"cores": os.cpu_count(), "load_avg_1m": round(os.getloadavg()[0], 2)},
+                          "articles": args.articles, **compare_copies(export, work, args.compare_copies)}))
+        return 0
     write_export(one, 1)
     startup = run_ingest(one, work / "home-startup")
     ingest = run_ingest(export, work / "home")

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, LargeBinary, bindparam, text
 
 from index.db import Database
-from index.types import Article, ArticleMeta, Chunk
+from index.types import Article, ArticleCopy, ArticleMeta, Chunk
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,19 +28,24 @@ class ArticleRecord:
     n_chunks: int
     added_at: float
     collection: str
+    copy_of: str | None = None  # the first copy of this article's wire-copy group (index/copies.py); None: itself
 
     def to_dict(self) -> dict[str, Any]:
         """One row of `newsdesk list --json` and `GET /articles`."""
         m = self.article.meta
         return {"article_id": self.article.article_id, "title": m.title, "outlet": m.outlet,
                 "published": m.published, "url": m.url, "source": m.source, "chunks": self.n_chunks,
-                "chars": len(self.article.text)}
+                "chars": len(self.article.text), "copy_of": self.copy_of}
 
 
-_COLS = "article_id, title, outlet, author, published, url, source, text, status, collection, n_chunks, added_at"
+_COLS = ("article_id, title, outlet, author, published, url, source, text, status, collection, n_chunks, added_at,"
+         " copy_of")
 _CHUNK_ROWS = ('SELECT c.chunk_id, c.article_id, c.ordinal, c.start, c."end", a.text, a.title, a.outlet,'
                " a.author, a.published, a.url, a.source FROM chunks c JOIN articles a ON a.article_id = c.article_id")
 _BATCH = 500  # ids per IN (...) list
+_INSERT_ARTICLE = text(f"INSERT INTO articles({_COLS}, minhash) VALUES (:a, :title, :outlet, :author, :published, "
+                       ":url, :source, :text, 'pending', :collection, :n, :added, :copy_of, :minhash)"
+                       ).bindparams(bindparam("minhash", type_=LargeBinary))
 
 
 def _ids(sql: str) -> Any:
@@ -59,6 +64,11 @@ class Catalogue:
         self._status = "+{}status" if db.dialect == "sqlite" else "{}status"
         self._by_chunk_ids = _ids(_CHUNK_ROWS + f" WHERE {self._status.format('a.')} = 'complete'"
                                   " AND c.chunk_id IN :ids")
+        self._heads_by_ids = _ids("SELECT article_id, copy_of FROM articles WHERE copy_of IS NOT NULL"
+                                  f" AND {self._status.format('')} != 'removing' AND article_id IN :ids")
+        self._groups = _ids("SELECT article_id, copy_of, outlet, url, published FROM articles"
+                            " WHERE status = 'complete' AND (article_id IN :ids OR copy_of IN :ids)"
+                            " ORDER BY added_at, article_id")
         self._outlets_by_ids = _ids("SELECT article_id, outlet, published FROM articles"
                                     f" WHERE {self._status.format('')} = 'complete' AND article_id IN :ids")
 
@@ -75,9 +85,9 @@ class Catalogue:
     # --- reads -------------------------------------------------------------------------------
     @staticmethod
     def _record(row: Any) -> ArticleRecord:
-        (aid, title, outlet, author, published, url, source, body, status, collection, n, added) = row
+        (aid, title, outlet, author, published, url, source, body, status, collection, n, added, copy_of) = row
         meta = ArticleMeta(title=title, outlet=outlet, author=author, published=published, url=url, source=source)
-        return ArticleRecord(Article(aid, meta, body), status, n, added, collection)
+        return ArticleRecord(Article(aid, meta, body), status, n, added, collection, copy_of)
 
     def get(self, article_id: str) -> ArticleRecord | None:
         with self.reading(snapshot=False) as db:
@@ -210,6 +220,42 @@ class Catalogue:
                                    "AND outlet IS NOT NULL AND outlet != ''")).all()
         return sorted(r[0] for r in rows)
 
+    # --- wire copies (index/copies.py) ----------------------------------------------------------
+    def signatures(self) -> list[tuple[str, bytes]]:
+        """(article_id, MinHash signature) of every complete article that has one."""
+        with self.reading(snapshot=False) as db:
+            rows = db.execute(text("SELECT article_id, minhash FROM articles WHERE status = 'complete' "
+                                   "AND minhash IS NOT NULL ORDER BY added_at, article_id")).all()
+        return [(r[0], bytes(r[1])) for r in rows]
+
+    def unsigned(self) -> list[tuple[str, str]]:
+        """(article_id, text) of complete articles without a signature, oldest first."""
+        with self.reading(snapshot=False) as db:
+            rows = db.execute(text("SELECT article_id, text FROM articles WHERE status = 'complete' "
+                                   "AND minhash IS NULL ORDER BY added_at, article_id")).all()
+        return [(r[0], r[1]) for r in rows]
+
+    def copy_heads(self, article_ids: Sequence[str]) -> dict[str, str]:
+        """article_id -> the first copy of its group, for those of these articles that copy another."""
+        out: dict[str, str] = {}
+        ids = list(dict.fromkeys(article_ids))
+        with self.reading(snapshot=len(ids) > _BATCH) as db:
+            for i in range(0, len(ids), _BATCH):
+                rows = db.execute(self._heads_by_ids, {"ids": ids[i:i + _BATCH]}).all()
+                out.update((r[0], r[1]) for r in rows)
+        return out
+
+    def copies_of(self, heads: Sequence[str]) -> dict[str, list[ArticleCopy]]:
+        """First copy -> every complete member of its group (itself included), oldest first; groups of one left out."""
+        out: dict[str, list[ArticleCopy]] = {}
+        if not heads:
+            return out
+        with self.reading(snapshot=False) as db:
+            rows = db.execute(self._groups, {"ids": list(dict.fromkeys(heads))}).all()
+        for aid, copy_of, outlet, url, published in rows:
+            out.setdefault(copy_of or aid, []).append(ArticleCopy(aid, outlet or "", url, published))
+        return {h: members for h, members in out.items() if len(members) > 1}
+
     def generation(self) -> int:
         """Bumped by every change of the complete set, so readers know when to reload."""
         return int(self.get_state("generation") or 0)
@@ -249,17 +295,24 @@ class Catalogue:
         return str(row[0]) if row else None
 
     # --- writes (callers hold the index write lock) ------------------------------------------
-    def add_pending(self, items: Sequence[tuple[Article, Sequence[Chunk]]], collection: str) -> None:
+    def add_pending(self, items: Sequence[tuple[Article, Sequence[Chunk]]], collection: str,
+                    copies: Mapping[str, tuple[str | None, bytes]] | None = None) -> None:
+        """Write articles `pending` with their chunk rows; `copies`: article_id -> (the first copy of its group or
+        None, its MinHash signature), written in the same transaction as the row."""
         now = time.time()
+        copies = copies or {}
         with self.transaction() as db:
-            for article, chunks in items:
+            for n, (article, chunks) in enumerate(items):
                 m = article.meta
+                copy_of, signature = copies.get(article.article_id, (None, None))
                 db.execute(text("DELETE FROM articles WHERE article_id = :a"), {"a": article.article_id})
-                db.execute(text(f"INSERT INTO articles({_COLS}) VALUES (:a, :title, :outlet, :author, :published, "
-                                ":url, :source, :text, 'pending', :collection, :n, :added)"),
+                db.execute(_INSERT_ARTICLE,
                            {"a": article.article_id, "title": m.title, "outlet": m.outlet, "author": m.author,
                             "published": m.published, "url": m.url, "source": m.source, "text": article.text,
-                            "collection": collection, "n": len(chunks), "added": now})
+                            "collection": collection, "n": len(chunks), "copy_of": copy_of,
+                            # a microsecond apart, so the order they came in is kept (the "next-oldest" copy)
+                            "added": now + n * 1e-6,
+                            "minhash": signature})
                 _insert_chunks(db, chunks)
 
     def complete(self, article_ids: Sequence[str], replaced: Sequence[str] = ()) -> None:
@@ -267,6 +320,7 @@ class Catalogue:
         with self.transaction() as db:
             _set_status(db, article_ids, "complete")
             _set_status(db, replaced, "removing")
+            _regroup(db, replaced)
             _increment(db, "generation")
 
     def rechunk(self, article_id: str, chunks: Sequence[Chunk], collection: str) -> None:
@@ -281,19 +335,47 @@ class Catalogue:
     def mark_removing(self, article_id: str) -> None:
         with self.transaction() as db:
             _set_status(db, [article_id], "removing")
+            _regroup(db, [article_id])
             _increment(db, "generation")
 
     def delete(self, article_ids: Sequence[str]) -> None:
         with self.transaction() as db:
             if article_ids:
+                _regroup(db, article_ids)
                 db.execute(text("DELETE FROM articles WHERE article_id = :a"), [{"a": a} for a in article_ids])
             _increment(db, "generation")
+
+    def set_copies(self, copies: Mapping[str, tuple[str | None, bytes]]) -> None:
+        """Group and sign articles already complete (indexed before grouping was on), in one transaction."""
+        if copies:
+            with self.transaction() as db:
+                db.execute(text("UPDATE articles SET copy_of = :c, minhash = :m WHERE article_id = :a")
+                           .bindparams(bindparam("m", type_=LargeBinary)),
+                           [{"a": a, "c": c, "m": m} for a, (c, m) in copies.items()])
+                _increment(db, "generation")
 
 
 def _insert_chunks(db: Connection, chunks: Sequence[Chunk]) -> None:
     if chunks:
         db.execute(text('INSERT INTO chunks(chunk_id, article_id, ordinal, start, "end") VALUES (:c, :a, :o, :s, :e)'),
                    [{"c": c.chunk_id, "a": c.article_id, "o": c.ordinal, "s": c.start, "e": c.end} for c in chunks])
+
+
+def _regroup(db: Connection, leaving: Sequence[str]) -> None:
+    """Groups whose first copy leaves (removed or replaced) get the next-oldest remaining copy as their first."""
+    if not leaving:
+        return
+    rows = db.execute(_ids("SELECT article_id, copy_of FROM articles WHERE copy_of IN :ids AND status != 'removing'"
+                           " ORDER BY added_at, article_id"), {"ids": list(leaving)}).all()
+    gone = set(leaving)
+    promoted: dict[str, str] = {}
+    for aid, head in rows:
+        if aid not in gone and head not in promoted:
+            promoted[head] = aid
+    for old, new in promoted.items():
+        db.execute(text("UPDATE articles SET copy_of = NULL WHERE article_id = :n"), {"n": new})
+        db.execute(text("UPDATE articles SET copy_of = :n WHERE copy_of = :o AND article_id != :n"),
+                   {"n": new, "o": old})
 
 
 def _set_status(db: Connection, article_ids: Sequence[str], status: str) -> None:

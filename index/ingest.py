@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from index.chunking import chunk_article
+from index.copies import CopyFinder, to_bytes
 from index.errors import InputError
 from index.sources import Source
 from index.types import Article, Chunk, IngestOutcome, IngestReport
@@ -23,64 +24,101 @@ if TYPE_CHECKING:
 
 Progress = Callable[[int, int | None, str], None]  # (done, total or None when not known in advance, current item)
 _Pending = tuple[Article, list[Chunk], list[str]]  # article, its chunks, the ids it replaces
+_Copies = dict[str, tuple[str | None, bytes]]  # article_id -> (its group's first copy or None, its signature)
 
 
 def ingest_sources(index: NewsIndex, sources: Iterable[Source], progress: Progress | None = None,
                    on_wait: Callable[[str], None] | None = None) -> IngestReport:
     """See `NewsIndex.ingest`."""
     total = len(sources) if isinstance(sources, Sized) else None
-    outcomes: list[IngestOutcome] = []
     with index.writing(on_wait):
         index.finish_interrupted()
         statuses = index.catalogue.status_of()
-        seen: set[str] = set()
-        batch_urls: dict[str, str] = {}  # url -> article id added earlier in this batch
-        group: list[_Pending] = []
-        group_size = 0
-        n = 0
-        for source in sources:
-            if _is_inside(source, index.settings.home):
-                total = None if total is None else total - 1
-                continue
-            if progress:
-                progress(n, total, source.label)
-            n += 1
-            try:
-                article = source.parse(index.settings.max_file_bytes)
-            except InputError as e:
-                outcomes.append(IngestOutcome(source.label, "rejected", reason=str(e)))
-                continue
-            aid = article.article_id
-            if statuses.get(aid) == "complete" or aid in seen:
-                outcomes.append(IngestOutcome(source.label, "unchanged", aid, article.meta.title,
-                                              reason="same text is already indexed"))
-                continue
-            seen.add(aid)
-            replaced: list[str] = []
-            if url := article.meta.url:
-                replaced = [old for old in index.catalogue.complete_by_url(url) if old != aid]
-                # Two versions of one URL in a batch: the later one wins, as if ingested one by one.
-                if url in batch_urls and batch_urls[url] not in replaced:
-                    replaced.append(batch_urls[url])
-                batch_urls[url] = aid
-            chunks = chunk_article(article, index.settings.chunk_chars, index.settings.chunk_overlap)
-            group.append((article, chunks, replaced))
-            group_size += len(chunks)
-            if group_size >= index.settings.commit_chunks:
-                outcomes.extend(_commit(index, group))
-                group, group_size = [], 0
-        if group:
-            outcomes.extend(_commit(index, group))
+        finder = index.copy_finder() if index.settings.group_copies else None
+        try:
+            outcomes = _ingest(index, sources, total, progress, statuses, finder)
+        except BaseException:
+            index.copies_current(None)  # it may hold articles that were never committed
+            raise
+        index.copies_current(finder)
         if progress:
-            progress(n, n, "updating keyword index")
+            progress(len(outcomes), len(outcomes), "updating keyword index")
         # Also when nothing changed now: a writer killed after its last commit left BM25 behind (a no-op when
         # this home's keyword index is current).
         index.rebuild_keyword()
     return IngestReport(tuple(outcomes))
 
 
-def _commit(index: NewsIndex, group: Sequence[_Pending]) -> list[IngestOutcome]:
-    index.catalogue.add_pending([(a, c) for a, c, _ in group], index.store.name)
+def _ingest(index: NewsIndex, sources: Iterable[Source], total: int | None, progress: Progress | None,
+            statuses: dict[str, str], finder: CopyFinder | None) -> list[IngestOutcome]:
+    outcomes: list[IngestOutcome] = []
+    seen: set[str] = set()
+    batch_urls: dict[str, str] = {}  # url -> article id added earlier in this batch
+    group: list[_Pending] = []
+    copies: _Copies = {}
+    heads: dict[str, str] = {}  # article_id -> its group's first copy, for articles added by this run
+    group_size = 0
+    n = 0
+    for source in sources:
+        if _is_inside(source, index.settings.home):
+            total = None if total is None else total - 1
+            continue
+        if progress:
+            progress(n, total, source.label)
+        n += 1
+        try:
+            article = source.parse(index.settings.max_file_bytes)
+        except InputError as e:
+            outcomes.append(IngestOutcome(source.label, "rejected", reason=str(e)))
+            continue
+        aid = article.article_id
+        if statuses.get(aid) == "complete" or aid in seen:
+            outcomes.append(IngestOutcome(source.label, "unchanged", aid, article.meta.title,
+                                          reason="same text is already indexed"))
+            continue
+        seen.add(aid)
+        replaced: list[str] = []
+        if url := article.meta.url:
+            replaced = [old for old in index.catalogue.complete_by_url(url) if old != aid]
+            # Two versions of one URL in a batch: the later one wins, as if ingested one by one.
+            if url in batch_urls and batch_urls[url] not in replaced:
+                replaced.append(batch_urls[url])
+            batch_urls[url] = aid
+        chunks = chunk_article(article, index.settings.chunk_chars, index.settings.chunk_overlap)
+        if finder is not None:
+            copies[aid] = _group(index, finder, article, replaced, heads)
+        group.append((article, chunks, replaced))
+        group_size += len(chunks)
+        if group_size >= index.settings.commit_chunks:
+            outcomes.extend(_commit(index, group, copies))
+            if any(olds for _, _, olds in group):
+                heads.clear()  # a replaced first copy promoted another: ask the catalogue again
+            group, group_size, copies = [], 0, {}
+    if group:
+        outcomes.extend(_commit(index, group, copies))
+    return outcomes
+
+
+def _group(index: NewsIndex, finder: CopyFinder, article: Article, replaced: Sequence[str],
+           heads: dict[str, str]) -> tuple[str | None, bytes]:
+    """(the first copy of the group this article joins, or None; its signature). A new version of a URL is not a
+    copy of the version it replaces. `heads` holds the groups of articles added by this run (so a bulk export of
+    many copies asks the catalogue once per group, not once per copy) and learns this article's."""
+    signature = finder.signer.sign(article.text)
+    match = finder.match(signature, exclude=replaced)
+    head = None
+    if match:
+        aid = match[0]
+        if aid not in heads:
+            heads[aid] = index.catalogue.copy_heads([aid]).get(aid, aid)
+        head = heads[aid]
+    heads[article.article_id] = head or article.article_id
+    finder.add(article.article_id, signature)
+    return head, to_bytes(signature)
+
+
+def _commit(index: NewsIndex, group: Sequence[_Pending], copies: _Copies) -> list[IngestOutcome]:
+    index.catalogue.add_pending([(a, c) for a, c, _ in group], index.store.name, copies)
     chunks = [c for _, cs, _ in group for c in cs]
     metas = [a.meta for a, cs, _ in group for _ in cs]
     vectors = index.embedder.embed_documents([index.indexed_text(c, m) for c, m in zip(chunks, metas)])

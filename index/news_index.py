@@ -20,6 +20,7 @@ from datetime import date
 
 from index.catalogue import ArticleRecord, Catalogue
 from index.chunking import chunk_article
+from index.copies import CopyFinder, from_bytes, to_bytes
 from index.db import Database, is_postgres, sqlite_url
 from index.embedding import Embedder, load_embedder
 from index.errors import ConfigError, NotFound
@@ -82,6 +83,7 @@ class NewsIndex:
         self.keyword = KeywordIndex(settings.keyword_dir)
         self._complete_cache: tuple[int, set[str]] = (-1, set())
         self._outlets_cache: tuple[int, list[str]] = (-1, [])
+        self._copies: tuple[int, CopyFinder] | None = None  # (catalogue generation it matches, the finder)
 
     # --- text that gets embedded and keyword-indexed -----------------------------------------
     def indexed_text(self, chunk: Chunk, meta: ArticleMeta) -> str:
@@ -196,8 +198,11 @@ class NewsIndex:
         """
         with self.writing(on_wait):
             record = self.get(article_id)
+            current = self._copies is not None and self._copies[0] == self.catalogue.generation()
             self.catalogue.mark_removing(record.article.article_id)
             self.purge_articles([record.article.article_id])
+            if current and self._copies:
+                self.copies_current(self._copies[1])
             self.rebuild_keyword()
         return record
 
@@ -208,6 +213,38 @@ class NewsIndex:
             self.store.delete(self.catalogue.chunk_ids(aid))
         if article_ids:
             self.catalogue.delete(article_ids)
+            if self._copies:
+                self._copies[1].discard(article_ids)
+
+    def copy_finder(self) -> CopyFinder:
+        """The signatures of the complete articles, for grouping wire copies (index/copies.py).
+
+        Built from the signatures the catalogue keeps (no text is re-read), once per process and again only when
+        another process changed the catalogue. Complete articles without a signature (indexed before grouping was
+        on) are signed and grouped first, oldest first, as if ingested now.
+        """
+        generation = self.catalogue.generation()
+        if self._copies is None or self._copies[0] != generation:
+            finder = CopyFinder(self.settings.copy_threshold)
+            for aid, blob in self.catalogue.signatures():
+                finder.add(aid, from_bytes(blob))
+            found: dict[str, tuple[str | None, bytes]] = {}
+            heads: dict[str, str] = {}
+            for aid, body in self.catalogue.unsigned():
+                signature = finder.signer.sign(body)
+                match = finder.match(signature)
+                head = (heads.get(match[0]) or self.catalogue.copy_heads([match[0]]).get(match[0], match[0])
+                        if match else None)
+                heads[aid] = head or aid
+                found[aid] = (head, to_bytes(signature))
+                finder.add(aid, signature)
+            self.catalogue.set_copies(found)
+            self._copies = (self.catalogue.generation(), finder)
+        return self._copies[1]
+
+    def copies_current(self, finder: CopyFinder | None) -> None:
+        """This process's own writes are in `finder` (None: they may not be; rebuild it when next needed)."""
+        self._copies = (self.catalogue.generation(), finder) if finder is not None else None
 
     def finish_interrupted(self) -> list[str]:
         """Finish what a killed writer left: retire `removing` rows, drop `pending` ones (re-ingest redoes them).

@@ -36,6 +36,12 @@ class IndexSettings(BaseModel):
     max_file_bytes: int = Field(20_000_000, gt=0, description="Larger input files are rejected.")
     lock_timeout_s: float = Field(120.0, ge=0, description="How long a writer waits for the index's write lock.")
     embed_batch: int = Field(64, gt=0, description="Chunks embedded per batch.")
+    group_copies: bool = Field(True, description="Group wire copies (the same story reprinted by several outlets, "
+                                                 "identical or lightly edited) at ingest: an answer then spends its "
+                                                 "passages on different stories and lists the other copies.")
+    copy_threshold: float = Field(0.5, gt=0, le=1, description="Least estimated Jaccard similarity of two articles' "
+                                                              "5-word shingles for one to be a copy of the other "
+                                                              "(measured: docs/BENCHMARKS.md, \"Wire copies\").")
     commit_chunks: int = Field(256, gt=0, description="Articles are committed (made searchable) in groups of about "
                                                       "this many chunks: a crash loses at most one group's work.")
 

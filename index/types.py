@@ -23,6 +23,20 @@ class Article:
     text: str
 
 
+@dataclass(frozen=True, slots=True)
+class ArticleCopy:
+    """Another outlet's copy of a wire story (index/copies.py): where else the same text ran."""
+
+    article_id: str
+    outlet: str
+    url: str | None
+    published: str | None
+
+    def to_dict(self) -> dict[str, Any]:
+        """As a citation's `also_in` lists it."""
+        return {"outlet": self.outlet or None, "url": self.url, "published": self.published}
+
+
 def chunk_id_for(article_id: str, ordinal: int) -> str:
     """Chunk ids are f"{article_id}:{ordinal}": stable, so re-ingesting an article is an upsert."""
     return f"{article_id}:{ordinal}"

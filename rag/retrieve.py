@@ -24,6 +24,8 @@ Fusion (hybrid mode, measured on the MultiHop-RAG and RealTime QA dev splits, do
   compare it with another ("the report after October 2, 2023 and the Fortune report"). A time after today
   ("by 2035") is a plan, not a time of events, and changes nothing.
 - The reader's filters (`ask --since/--until/--outlet`) are hard: no chunk outside them is a candidate.
+- Wire copies (one agency story run by several outlets, grouped at ingest: index/copies.py) count as one story:
+  the best-ranked copy's chunks stand for the group, and each hit lists the other copies (`Hit.also_in`).
 """
 
 from __future__ import annotations
@@ -252,8 +254,32 @@ class HybridRetriever:
 
     def _hits(self, ranked: Sequence[tuple[str, float]], k: int, similarity: dict[str, float]) -> list[Hit]:
         stage = {"dense": "dense", "bm25": "keyword"}.get(self.settings.mode, "fused")
-        top = ranked[: max(k, self.settings.fetch_k)]
+        # Wire copies: one per story among the passages, the others listed with it (`Hit.also_in`).
+        heads = self.index.catalogue.copy_heads([article_id_of(cid) for cid, _ in ranked])
+        top = one_per_story(ranked, heads, max(k, self.settings.fetch_k))
         chunks = self.index.catalogue.chunks_by_ids([cid for cid, _ in top])
-        hits = [Hit(chunks[cid][0], chunks[cid][1], score, stage, similarity.get(cid))
-                for cid, score in top if cid in chunks]
-        return hits[:k]
+        top = [(cid, score) for cid, score in top if cid in chunks][:k]
+        groups = self.index.catalogue.copies_of([heads.get(a, a) for a in (article_id_of(cid) for cid, _ in top)])
+        hits = []
+        for cid, score in top:
+            aid = article_id_of(cid)
+            others = tuple(c for c in groups.get(heads.get(aid, aid), ()) if c.article_id != aid)
+            hits.append(Hit(chunks[cid][0], chunks[cid][1], score, stage, similarity.get(cid), others))
+        return hits
+
+
+def one_per_story(ranked: Sequence[tuple[str, float]], heads: dict[str, str], n: int) -> list[tuple[str, float]]:
+    """The first `n` chunks of `ranked` (best first) from one copy per wire story: the copy whose chunk ranks
+    best stands for its group, the other copies' chunks are left out (their text is the same), so the passages
+    are different stories. `heads`: article_id -> its group's first copy (absent: an article of its own). An
+    article may still give more than one passage, as before grouping."""
+    out: list[tuple[str, float]] = []
+    chosen: dict[str, str] = {}  # group -> the article standing for it
+    for cid, score in ranked:
+        aid = article_id_of(cid)
+        if chosen.setdefault(heads.get(aid, aid), aid) != aid:
+            continue
+        out.append((cid, score))
+        if len(out) >= n:
+            break
+    return out

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from index.types import ArticleMeta, Chunk, article_id_of
+from index.types import ArticleCopy, ArticleMeta, Chunk, article_id_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +17,7 @@ class Hit:
     score: float
     stage: str  # "dense" | "keyword" | "fused" | "gold"
     similarity: float | None = None  # dense cosine similarity when the dense side saw it
+    also_in: tuple[ArticleCopy, ...] = ()  # the other copies of this wire story (index/copies.py), oldest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +75,17 @@ class Citation:
     quote: str  # == article.text[start:end]
     supported: bool
 
+    @property
+    def also_in(self) -> tuple[ArticleCopy, ...]:
+        """The other outlets that ran the same wire story."""
+        return self.hit.also_in
+
     def to_dict(self) -> dict[str, Any]:
         m = self.hit.meta
         return {"n": self.n, "article_id": self.hit.chunk.article_id, "chunk_id": self.hit.chunk.chunk_id,
                 "title": m.title, "outlet": m.outlet or None, "url": m.url, "published": m.published,
-                "start": self.start, "end": self.end, "quote": self.quote, "supported": self.supported}
+                "start": self.start, "end": self.end, "quote": self.quote, "supported": self.supported,
+                "also_in": [c.to_dict() for c in self.also_in]}
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Citation:
@@ -97,7 +104,9 @@ def _saved_hit(d: Mapping[str, Any]) -> Hit:
                        published=d.get("published"), url=d.get("url"))
     chunk = Chunk(chunk_id, str(d.get("article_id") or article_id_of(chunk_id)),
                   int(ordinal) if ordinal.isdigit() else 0, start, end, quote)
-    return Hit(chunk, meta, 0.0, "saved")
+    also_in = tuple(ArticleCopy("", str(c.get("outlet") or ""), c.get("url"), c.get("published"))
+                    for c in d.get("also_in") or () if isinstance(c, Mapping))
+    return Hit(chunk, meta, 0.0, "saved", also_in=also_in)
 
 
 @dataclass(frozen=True, slots=True)

@@ -252,8 +252,9 @@ def cmd_list(args: argparse.Namespace) -> int:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
     else:
         for row in rows:
+            copy = f"  (copy of {row['copy_of'][:12]})" if row["copy_of"] else ""
             print(f"{row['article_id'][:12]}  {row['published'] or '----------'}  {(row['outlet'] or '-')[:20]:20}  "
-                  f"{row['title'][:70]}")
+                  f"{row['title'][:70]}{copy}")
         print(f"{len(rows)} article(s)")
     return 0
 

@@ -28,6 +28,14 @@ def source_label(c: Citation) -> str:
     return f"[{c.n}] {m.title or 'Untitled'}" + (f" — {', '.join(parts)}" if parts else "")
 
 
+def also_in_line(c: Citation) -> str:
+    """'also in: Reuters (2023-10-02), The Age (2023-10-03)': the other outlets that ran the same wire story, or ''."""
+    if not c.also_in:
+        return ""
+    names = [f"{x.outlet or 'Unknown outlet'}" + (f" ({x.published[:10]})" if x.published else "") for x in c.also_in]
+    return "also in: " + ", ".join(names)
+
+
 def split_timeline(text: str) -> tuple[str, str]:
     """(the answer, its "Sources differ." timeline paragraph or '')."""
     body, sep, timeline = text.rpartition("\n\nSources differ. ")
@@ -99,6 +107,8 @@ def answer_to_text(answer: Answer) -> str:
             if c.hit.meta.url:
                 lines.append(f"      {c.hit.meta.url}")
             lines.append(f"      “{c.quote}”")
+            if also := also_in_line(c):
+                lines.append(f"      {also}")
     if answer.dropped_markers:
         lines.append(f"Dropped markers that named no source: {', '.join(map(str, answer.dropped_markers))}")
     if answer.unsupported_sentences:

@@ -14,6 +14,7 @@ from rag.types import Answer, Filters, Turn
 from ui.app_auth import admit_question, signed_in
 from ui.app_history import answer_download, save_turn, show_history, start_history
 from ui.render import (
+    also_in_line,
     answer_markdown,
     differ_rows,
     escape_markdown,
@@ -74,6 +75,8 @@ def render_answer(answer: Answer) -> None:
             st.markdown(f"> {escape_markdown(c.quote)}")
             if c.hit.meta.url:
                 st.markdown(f"[{escape_markdown(c.hit.meta.url)}]({c.hit.meta.url})")
+            if also := also_in_line(c):
+                st.caption(escape_markdown(also))
             _highlighted(c.hit.chunk.article_id, c.start, c.end)
 
 

@@ -159,3 +159,16 @@ def test_feeds_and_their_last_run_are_listed(news_site: Any, app: AppTest) -> No
     expander = next(e for e in app.expander if e.label.startswith("Feeds"))
     text = "\n".join(m.value for m in expander.markdown)
     assert "Kiel Daily" in text and "1 added, 0 skipped, 0 rejected" in text, text
+
+
+def test_a_cited_wire_story_shows_where_else_it_ran(app: AppTest) -> None:
+    from index.news_index import NewsIndex
+    from rag.settings import Settings
+    from tests.index.test_copies import COPIES, sources
+
+    NewsIndex(Settings().index).ingest(sources(COPIES))  # three outlets, one wire story
+    app.chat_input[0].set_value("How many residents left Dresden in the Elbe flood?").run()
+    assert not app.exception
+    captions = [c.value for c in app.caption if "also in:" in c.value]
+    assert captions, [c.value for c in app.caption]
+    assert sum(o in captions[0] for o in ("Reuters", "The Denver Post", "The Age")) == 2, captions
