@@ -71,7 +71,7 @@ def run_ingest(export: Path, home: Path, group_copies: bool = True) -> dict[str,
     proc.returncode = os.waitstatus_to_exitcode(status)
     seconds = time.perf_counter() - t
     report = json.loads(out)
-    out = {"seconds": round(seconds, 1), "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
+    result: dict[str, Any] = {"seconds": round(seconds, 1), "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 1),
            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
            "added": report["added"], "rejected": report["rejected"],
            "chunks": sum(i["chunks"] for i in report["items"])}
@@ -79,9 +79,9 @@ def run_ingest(export: Path, home: Path, group_copies: bool = True) -> dict[str,
         from index.catalogue import Catalogue
         from index.db import Database, sqlite_url
 
-        out["grouped_as_copies"] = sum(1 for r in Catalogue(Database(sqlite_url(home / "catalogue.sqlite3")))
-                                       .records() if r.copy_of)
-    return out
+        result["grouped_as_copies"] = sum(1 for r in Catalogue(Database(sqlite_url(home / "catalogue.sqlite3")))
+                                          .records() if r.copy_of)
+    return result
 
 
 def compare_copies(export: Path, work: Path, rounds: int) -> dict[str, Any]:
