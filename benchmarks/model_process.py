@@ -231,7 +231,9 @@ def bench_rss() -> dict[str, Any]:
         assert s.llm.run_dir is not None and s.llm.model_dir is not None
         server = ModelProcess(s.llm.run_dir, s.llm.model_dir).status()
         assert server is not None, "no model process after two answers"
-        model_pids = [p for p in _all_pids() if b"rag.backends.llama_server" in _cmdline(p)]
+        # This home's model processes only (another home on the host may run its own).
+        info = str(s.llm.run_dir / "model.json").encode()
+        model_pids = [p for p in _all_pids() if b"rag.backends.llama_server" in _cmdline(p) and info in _cmdline(p)]
         return {"bench": "rss", "machine": _machine(), "api_backend": api_backend,
                 "app_mb": _rss_mb(procs[0].pid), "api_mb": _rss_mb(procs[1].pid),
                 "model_process_mb": _rss_mb(server.pid), "model_processes": len(model_pids)}
