@@ -103,7 +103,7 @@ class MultiHopRAG:
     articles_path: Path
     name = "multihop_rag"
     retrieval_keys = ("hits@4", "hits@10", "mrr@10", "evidence_recall@10")
-    answer_keys = ("accuracy_official", "accuracy_strict", "citation_precision", "answer_line_rate")
+    answer_keys = ("accuracy_official", "accuracy_strict", "citation_precision", "answer_line_rate", "crag")
 
     def load(self) -> tuple[list[MultiHopQuery], list[Source]]:
         return load_multihop_queries(self.queries_path), multihop_sources(self.articles_path)
@@ -137,11 +137,14 @@ class MultiHopRAG:
         rec: dict[str, Any] = {"answer": answer.text, "short_answer": short, "refused": refused,
                                "answer_line_rate": float(bool(_ANSWER_LINE.search(answer.text))) if not refused
                                else None,
-                               "unsupported_sentences": len(answer.unsupported_sentences)}  # details file only
+                               "unsupported_sentences": len(answer.unsupported_sentences),  # details file only
+                               **_why(answer)}
         if item.is_null:
             rec["accuracy_official"] = rec["accuracy_strict"] = float(refused)
+            rec["crag"] = crag_score(refused, False, unanswerable=True)
             return rec
         rec["accuracy_official"] = float(not refused and official_correct(short, item.answer))
+        rec["crag"] = crag_score(refused, bool(rec["accuracy_official"]))
         rec["accuracy_strict"] = float(not refused and strict_correct(short, item.answer))
         facts = [e.fact for e in item.evidence]
         if answer.citations:
@@ -154,6 +157,19 @@ class MultiHopRAG:
 
     def config(self, answering: bool, plain: bool) -> dict[str, Any]:
         return {"answer_suffix": MULTIHOP_ANSWER_SUFFIX.strip() if answering else None}
+
+
+def crag_score(refused: bool, right: bool, unanswerable: bool = False) -> float:
+    """CRAG's score of one answer: +1 right, 0 refused, -1 wrong; an unanswerable question refused +1, answered -1."""
+    if unanswerable:
+        return 1.0 if refused else -1.0
+    return 0.0 if refused else 1.0 if right else -1.0
+
+
+def _why(answer: Answer) -> dict[str, Any]:
+    """For the details file: why a refusal, and the sentences the checks removed."""
+    return {"refusal_reason": answer.refusal_reason if answer.refused else None,
+            "removed": list(answer.unsupported_sentences)}
 
 
 def question_day(text: str | None) -> date | None:
@@ -176,7 +192,7 @@ class RealTimeQA:
     as_of_mode: str = "question"
     name = "realtimeqa"
     retrieval_keys = ("hits@1", "hits@4", "hits@10", "mrr@10")
-    answer_keys = ("choice_accuracy", "refusal_rate")
+    answer_keys = ("choice_accuracy", "refusal_rate", "crag")
 
     def __post_init__(self) -> None:
         if self.as_of_mode not in ("question", "today"):
@@ -211,11 +227,13 @@ class RealTimeQA:
         return hits_from_evidence([Evidence(item.passage, published=item.question_date)])
 
     def score_answer(self, item: RealTimeQuestion, answer: Answer) -> dict[str, Any]:
+        right = not answer.refused and choice_correct(answer.text, item.choices, item.answer_index)
         return {"answer": answer.text,
                 "unsupported_sentences": len(answer.unsupported_sentences),  # details file only
+                **_why(answer),
                 "refusal_rate": float(answer.refused),
-                "choice_accuracy": float(not answer.refused and choice_correct(answer.text, item.choices,
-                                                                               item.answer_index))}
+                "choice_accuracy": float(right),
+                "crag": crag_score(answer.refused, right)}
 
     def summary_metrics(self, records: Sequence[dict[str, Any]], gold: bool) -> dict[str, float | None]:
         return {}

@@ -109,3 +109,13 @@ def test_strip_html_keeps_text_and_first_link() -> None:
     assert text == "The Bills player & team."
     assert url == "https://x.test/a?b=1&c=2"
     assert strip_html("plain") == ("plain", None)
+
+
+def test_crag_score_rewards_right_and_honest_refusals_and_punishes_wrong_answers() -> None:
+    from evals.suites import crag_score
+
+    assert crag_score(refused=False, right=True) == 1.0
+    assert crag_score(refused=True, right=False) == 0.0
+    assert crag_score(refused=False, right=False) == -1.0
+    assert crag_score(refused=True, right=False, unanswerable=True) == 1.0
+    assert crag_score(refused=False, right=True, unanswerable=True) == -1.0
