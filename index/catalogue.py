@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, LargeBinary, bindparam, text
 
 from index.db import Database
+from index.injection import flagged_spans
 from index.types import Article, ArticleCopy, ArticleMeta, Chunk
 
 
@@ -35,7 +36,9 @@ class ArticleRecord:
         m = self.article.meta
         return {"article_id": self.article.article_id, "title": m.title, "outlet": m.outlet,
                 "published": m.published, "url": m.url, "source": m.source, "chunks": self.n_chunks,
-                "chars": len(self.article.text), "copy_of": self.copy_of}
+                "chars": len(self.article.text), "copy_of": self.copy_of,
+                # Sentences addressed to an AI assistant: kept in the article, never read or cited (index/injection.py).
+                "flagged_sentences": len(flagged_spans(self.article.text))}
 
 
 _COLS = ("article_id, title, outlet, author, published, url, source, text, status, collection, n_chunks, added_at,"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from index.chunking import sentence_spans
+from index.injection import addresses_the_assistant
 from index.types import Chunk
 
 _METADATA = re.compile(
@@ -61,11 +62,12 @@ def in_context(title: str, sentence: str) -> str:
 
 
 def prose_spans(chunk: Chunk) -> list[tuple[int, int]]:
-    """Absolute article offsets of the chunk's prose sentences, datelines cut off, metadata lines left out."""
+    """Absolute article offsets of the chunk's prose sentences, datelines cut off, metadata lines and sentences
+    addressed to an AI assistant (index/injection.py) left out."""
     out = []
     for s, e in sentence_spans(chunk.text):
         sentence = chunk.text[s:e]
-        if is_metadata(sentence):
+        if is_metadata(sentence) or addresses_the_assistant(sentence):
             continue
         s += dateline_length(sentence)
         if e - s >= 3:
