@@ -10,10 +10,9 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from index.errors import NewsdeskError
 from rag.accounts import ROLES
 from rag.export import conversation_json, conversation_markdown
-from ui.api_deps import Admin, Reader, conversations, fail, log, tokens
+from ui.api_deps import Admin, Reader, conversations, log, tokens
 
 router = APIRouter()
 
@@ -38,20 +37,14 @@ def list_tokens(_: Admin) -> list[dict[str, Any]]:
 @router.post("/tokens")
 def add_token(body: TokenIn, caller: Admin) -> dict[str, Any]:
     """The new token is in this response and nowhere else: it is stored as a hash."""
-    try:
-        token = tokens().add(body.name, body.role)
-    except NewsdeskError as e:
-        raise fail(e) from e
+    token = tokens().add(body.name, body.role)
     log.info("token %r (%s) added by %r", body.name, body.role, caller.name)
     return {"name": body.name, "role": body.role, "token": token}
 
 
 @router.delete("/tokens/{name}")
 def revoke_token(name: str, caller: Admin) -> dict[str, Any]:
-    try:
-        info = tokens().revoke(name)
-    except NewsdeskError as e:
-        raise fail(e) from e
+    info = tokens().revoke(name)
     log.info("token %r revoked by %r", name, caller.name)
     return info.to_dict()
 
@@ -77,37 +70,25 @@ def create_conversation(caller: Reader, body: ConversationIn | None = None) -> d
 
 @router.get("/conversations/{conversation_id}")
 def get_conversation(conversation_id: str, caller: Reader) -> dict[str, Any]:
-    try:
-        return conversations().get(conversation_id, owner=caller.name).to_dict(with_turns=True)
-    except NewsdeskError as e:
-        raise fail(e) from e
+    return conversations().get(conversation_id, owner=caller.name).to_dict(with_turns=True)
 
 
 @router.patch("/conversations/{conversation_id}")
 def rename_conversation(conversation_id: str, body: Rename, caller: Reader) -> dict[str, Any]:
-    try:
-        conversations().rename(conversation_id, body.title, owner=caller.name)
-        return conversations().get(conversation_id, owner=caller.name).to_dict()
-    except NewsdeskError as e:
-        raise fail(e) from e
+    conversations().rename(conversation_id, body.title, owner=caller.name)
+    return conversations().get(conversation_id, owner=caller.name).to_dict()
 
 
 @router.delete("/conversations/{conversation_id}")
 def delete_conversation(conversation_id: str, caller: Reader) -> dict[str, Any]:
-    try:
-        conversations().delete(conversation_id, owner=caller.name)
-    except NewsdeskError as e:
-        raise fail(e) from e
+    conversations().delete(conversation_id, owner=caller.name)
     return {"deleted": conversation_id}
 
 
 @router.get("/conversations/{conversation_id}/export")
 def export_conversation(conversation_id: str, caller: Reader, format: Literal["md", "json"] = "md") -> Response:
     """The conversation as a Markdown (or JSON) download: questions, answers with [n], and their sources."""
-    try:
-        conv = conversations().get(conversation_id, owner=caller.name)
-    except NewsdeskError as e:
-        raise fail(e) from e
+    conv = conversations().get(conversation_id, owner=caller.name)
     disposition = {"Content-Disposition": f'attachment; filename="newsdesk-{conv.conversation_id}.{format}"'}
     if format == "json":
         return JSONResponse(conversation_json(conv), headers=disposition)

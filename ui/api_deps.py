@@ -151,12 +151,11 @@ Admin = Annotated[Caller, Depends(require("admin"))]
 
 # --- what one caller may cost ------------------------------------------------------------------------
 def check_question(question: str, s: Settings) -> None:
-    """422 for an empty question or one longer than NEWSDESK_API__MAX_QUESTION_CHARS."""
-    if not question.strip():
-        raise HTTPException(status_code=422, detail="The question is empty.")
-    if len(question) > s.api.max_question_chars:
-        raise HTTPException(status_code=422, detail=f"The question has {len(question):,} characters; the limit is "
-                                                    f"{s.api.max_question_chars:,} (NEWSDESK_API__MAX_QUESTION_CHARS).")
+    """422 for an empty question or one longer than NEWSDESK_API__MAX_QUESTION_CHARS (ui/admission.py)."""
+    from ui.admission import question_problem
+
+    if problem := question_problem(question, s.api.max_question_chars):
+        raise HTTPException(status_code=422, detail=problem)
 
 
 def charge_answer(request: Request, caller: Caller, s: Settings) -> None:
@@ -232,6 +231,13 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
                         headers=exc.headers)
 
 
+async def _library_error(request: Request, exc: Exception) -> JSONResponse:
+    """Every library error a route lets through, mapped to HTTP here once: the status by the error's kind."""
+    assert isinstance(exc, NewsdeskError)
+    http = fail(exc)
+    return JSONResponse(_error_body(request.url.path, http.status_code, http.detail), status_code=http.status_code)
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [{k: v for k, v in e.items() if k != "input"} for e in exc.errors()]  # echo no (huge) input back
@@ -254,6 +260,7 @@ def install(app: FastAPI) -> None:
     app.add_middleware(Authenticate)  # added last, so it runs first: a stranger's body is never read
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(NewsdeskError, _library_error)
 
 
 # --- logs without secrets ---------------------------------------------------------------------------

@@ -63,8 +63,10 @@ def admit_question(caller: Caller, question: str) -> None:
     """Stop the run with a message when the question is too long or the caller asks too often."""
     settings = Settings()
     api = settings.api
-    if len(question) > api.max_question_chars:
-        st.error(f"The question has {len(question):,} characters; the limit is {api.max_question_chars:,}.")
+    from ui.admission import question_problem
+
+    if problem := question_problem(question, api.max_question_chars):
+        st.error(problem)
         st.stop()
     wait = _limiter(str(settings.index.catalogue_path), api.answers_per_minute).acquire(caller.name)
     if wait:

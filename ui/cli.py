@@ -228,6 +228,10 @@ def add_filter_flags(s: argparse.ArgumentParser) -> None:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
+    from ui.admission import question_problem
+
+    if problem := question_problem(args.question, _settings(args).api.max_question_chars):
+        raise InputError(problem)  # exit 1 before any search, as the API answers 422
     assistant = _assistant(args)
     stream = assistant.stream(args.question, k=args.k, as_of=args.as_of, filters=filters_from(assistant, args))
     if not args.json and sys.stdout.isatty():

@@ -9,11 +9,10 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from pydantic import BaseModel, Field, model_validator
 
-from index.errors import InputError, NewsdeskError
+from index.errors import InputError
 from rag.types import Filters, Turn
 from ui import accounts_api, openai_api
 from ui.api_deps import Editor, Reader, assistant, charge_answer, check_question, conversations, install, settings
-from ui.api_deps import fail as _fail
 
 # The docs routes are in accounts_api: once tokens exist they need one, like everything but /health.
 app = FastAPI(title="Newsdesk", description="Cited answers from your news articles.", docs_url=None,
@@ -63,16 +62,13 @@ def ask(req: AskRequest, request: Request, caller: Reader) -> dict[str, Any]:
         filters = assistant().check_filters(Filters(req.since, req.until, tuple(req.outlets)))
     except InputError as e:  # a filter that cannot be met is a bad request body, as a bad date is
         raise HTTPException(status_code=422, detail=str(e)) from e
-    try:
-        history = (conversations().get(req.conversation_id, owner=caller.name).history()
-                   if req.conversation_id is not None else [])
-        charge_answer(request, caller, s)
-        answer = assistant().ask(req.question, history=history, k=req.k, as_of=req.as_of, filters=filters)
-        if req.conversation_id is None:
-            return answer.to_dict()
-        conversations().add_turn(req.conversation_id, Turn(answer.question, answer), owner=caller.name)
-    except NewsdeskError as e:
-        raise _fail(e) from e
+    history = (conversations().get(req.conversation_id, owner=caller.name).history()
+               if req.conversation_id is not None else [])
+    charge_answer(request, caller, s)
+    answer = assistant().ask(req.question, history=history, k=req.k, as_of=req.as_of, filters=filters)
+    if req.conversation_id is None:
+        return answer.to_dict()
+    conversations().add_turn(req.conversation_id, Turn(answer.question, answer), owner=caller.name)
     return {**answer.to_dict(), "conversation_id": req.conversation_id}
 
 
@@ -83,15 +79,12 @@ def list_articles(_: Reader) -> list[dict[str, Any]]:
 
 @app.post("/articles")
 def add_article(body: ArticleIn, _: Editor) -> dict[str, Any]:
-    try:
-        meta = body.model_dump(exclude={"text"}, exclude_none=True)
-        if body.text is None:
-            # Fetched under NEWSDESK_FETCH__* rules; a refusal is a rejected outcome (400, the rule in `detail`).
-            report = assistant().add_url(meta.pop("url"), meta)
-        else:
-            report = assistant().add_text(body.text, meta, label="api")
-    except NewsdeskError as e:
-        raise _fail(e) from e
+    meta = body.model_dump(exclude={"text"}, exclude_none=True)
+    if body.text is None:
+        # Fetched under NEWSDESK_FETCH__* rules; a refusal is a rejected outcome (400, the rule in `detail`).
+        report = assistant().add_url(meta.pop("url"), meta)
+    else:
+        report = assistant().add_text(body.text, meta, label="api")
     if report.rejected:
         raise HTTPException(status_code=400, detail=report.rejected[0].reason)
     return report.to_dict()
@@ -99,8 +92,5 @@ def add_article(body: ArticleIn, _: Editor) -> dict[str, Any]:
 
 @app.delete("/articles/{article_id}")
 def remove_article(article_id: str, _: Editor) -> dict[str, Any]:
-    try:
-        record = assistant().remove_article(article_id)
-    except NewsdeskError as e:
-        raise _fail(e) from e
+    record = assistant().remove_article(article_id)
     return {"removed": record.article.article_id}

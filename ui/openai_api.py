@@ -34,7 +34,7 @@ from rag.export import sources_markdown
 from rag.followup import standalone
 from rag.prompts import REFUSAL_TEXT
 from rag.types import Answer, Turn
-from ui.api_deps import Reader, assistant, charge_answer, check_question, conversations, fail, settings
+from ui.api_deps import Reader, assistant, charge_answer, check_question, conversations, settings
 
 MODEL_ID = "newsdesk"
 router = APIRouter(prefix="/v1")
@@ -139,16 +139,13 @@ def chat_completions(body: ChatRequest, request: Request, caller: Reader) -> Res
     if len(body.messages) > s.api.max_messages:
         raise HTTPException(status_code=422, detail=f"{len(body.messages)} messages; the limit is "
                                                     f"{s.api.max_messages} (NEWSDESK_API__MAX_MESSAGES).")
-    try:
-        question, history = history_from_messages([(m.role, message_text(m, i)) for i, m in enumerate(body.messages)],
-                                                  body.as_of or date.today())
-        check_question(question, s)
-        if body.conversation_id is not None:
-            conversations().get(body.conversation_id, owner=caller.name)  # 404 before any work
-        charge_answer(request, caller, s)
-        stream = assistant().stream(question, history=history, k=body.k, as_of=body.as_of)
-    except NewsdeskError as e:
-        raise fail(e) from e
+    question, history = history_from_messages([(m.role, message_text(m, i)) for i, m in enumerate(body.messages)],
+                                              body.as_of or date.today())
+    check_question(question, s)
+    if body.conversation_id is not None:
+        conversations().get(body.conversation_id, owner=caller.name)  # 404 before any work
+    charge_answer(request, caller, s)
+    stream = assistant().stream(question, history=history, k=body.k, as_of=body.as_of)
     completion_id, created = f"chatcmpl-{secrets.token_hex(12)}", int(time.time())
     footer = s.api.sources_in_content
 
@@ -159,10 +156,7 @@ def chat_completions(body: ChatRequest, request: Request, caller: Reader) -> Res
         return {"conversation_id": body.conversation_id}
 
     if not body.stream:
-        try:
-            answer = stream.answer()
-        except NewsdeskError as e:
-            raise fail(e) from e
+        answer = stream.answer()
         extra = save(answer)
         return JSONResponse({
             "id": completion_id, "object": "chat.completion", "created": created, "model": MODEL_ID,

@@ -185,3 +185,10 @@ def test_watch_every_must_be_positive(capsys: pytest.CaptureFixture[str]) -> Non
     with pytest.raises(SystemExit) as e:
         main(["watch", "--every", "0"])
     assert e.value.code == 2 and "minutes above 0" in capsys.readouterr().err
+
+
+def test_an_empty_question_is_refused_before_any_search(capsys: pytest.CaptureFixture[str]) -> None:
+    from ui.cli import main
+
+    assert main(["ask", "   "]) == 1
+    assert "The question is empty." in capsys.readouterr().err
