@@ -6,6 +6,7 @@ The suites (evals/suites.py) say what a question is, and how rankings and answer
 
 from __future__ import annotations
 
+import json
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from evals.metrics import RANK_DEPTH, aggregate
-from evals.suites import MultiHopRAG, RealTimeQA, Suite
+from evals.suites import MultiHopRAG, RealTimeQA, Suite, hit_from_dict
 from index.sources import Source
 from rag.answer import answer_from_hits
 from rag.assistant import Assistant
@@ -138,6 +139,14 @@ def _run_one(suite: Suite, session: _Session, items: Sequence[Any], retriever: s
         records.append(rec)
     if progress:
         progress(len(items), len(items), retriever)
+    config = {**_config(session, retriever, generate, gold, limit, suite.name),
+              "corpus_articles": len(set(session.article_of.values())), "corpus_chunks": session.n_chunks,
+              **suite.config(answering, plain)}
+    return _result(suite, records, answering, gold, config, time.perf_counter() - t0)
+
+
+def _result(suite: Suite, records: list[dict[str, Any]], answering: bool, gold: bool, config: dict[str, Any],
+            seconds: float) -> EvalResult:
     keys = [*suite.retrieval_keys, *(suite.answer_keys if answering else ())]
     metrics = aggregate(records, keys)
     if answering:
@@ -145,10 +154,43 @@ def _run_one(suite: Suite, session: _Session, items: Sequence[Any], retriever: s
     by_type = {t: {**aggregate([r for r in records if r["question_type"] == t], keys),
                    "n": sum(1 for r in records if r["question_type"] == t)}
                for t in sorted({r["question_type"] for r in records})}
-    config = {**_config(session, retriever, generate, gold, limit, suite.name),
-              "corpus_articles": len(set(session.article_of.values())), "corpus_chunks": session.n_chunks,
-              **suite.config(answering, plain)}
-    return EvalResult(metrics, by_type, config, len(records), time.perf_counter() - t0, records)
+    return EvalResult(metrics, by_type, config, len(records), seconds, records)
+
+
+def replay_suite(suite: Suite, details: Path, settings: Settings, progress: Progress | None = None) -> EvalResult:
+    """Check the drafts a `--generate --details` run saved again, with today's checks: no retrieval, no model
+    (only the cross-encoder), seconds for hundreds of drafts. Retrieval metrics are carried over as they were;
+    the "Sources differ" box is not rebuilt (it needs the sentences read)."""
+    from rag.answer import Draft, assemble_answer
+    from rag.rerank import CrossEncoder
+
+    t0 = time.perf_counter()
+    saved = [json.loads(line) for line in details.read_text().splitlines() if line.strip()]
+    if not saved or "draft" not in saved[0]:
+        raise ValueError(f"{details} holds no drafts: write it with `eval … --generate --details FILE` first.")
+    items = suite.load()[0][: len(saved)]
+    judge = CrossEncoder().score
+    checks = settings.answer
+    records = []
+    for n, (item, old) in enumerate(zip(items, saved)):
+        if progress:
+            progress(n, len(saved), "replay")
+        question = suite.question(item)
+        if old.get("question", old.get("query")) != question:
+            raise ValueError(f"{details} line {n + 1} is not question {n + 1} of {suite.name}: replay the same "
+                             "dataset, from its first question.")
+        rec = {**suite.record(item), **{k: old[k] for k in suite.retrieval_keys if k in old}}
+        draft = Draft(old.get("backend") or "local", [old["draft"]] if old["draft"] else [])
+        answer = assemble_answer(question, old.get("standalone") or question,
+                                 [hit_from_dict(h) for h in old.get("sources") or []], draft, None, judge,
+                                 checks.claim_relevance, (), min_answer_relevance=checks.answer_relevance,
+                                 nothing_written=old.get("refusal_reason") or "gate")
+        rec.update(suite.score_answer(item, answer))
+        records.append(rec)
+    config = {"dataset": suite.name, "replay": str(details), "claim_relevance": checks.claim_relevance,
+              "answer_relevance": checks.answer_relevance, "models": {"embedding": None, "llm": "replayed drafts"},
+              "retriever": "replayed"}
+    return _result(suite, records, True, False, config, time.perf_counter() - t0)
 
 
 def _config(session: _Session, retriever: str, generate: bool, gold: bool, limit: int | None,

@@ -167,9 +167,25 @@ def crag_score(refused: bool, right: bool, unanswerable: bool = False) -> float:
 
 
 def _why(answer: Answer) -> dict[str, Any]:
-    """For the details file: why a refusal, and the sentences the checks removed."""
+    """For the details file: why a refusal, the sentences the checks removed, and what `eval --replay` needs to
+    check the same draft again without retrieval or a model (the draft, the question searched, the sources)."""
     return {"refusal_reason": answer.refusal_reason if answer.refused else None,
-            "removed": list(answer.unsupported_sentences)}
+            "removed": list(answer.unsupported_sentences), "draft": answer.draft, "backend": answer.backend,
+            "standalone": answer.standalone_question, "sources": [hit_to_dict(h) for h in answer.hits]}
+
+
+def hit_to_dict(hit: Hit) -> dict[str, Any]:
+    c, m = hit.chunk, hit.meta
+    return {"chunk_id": c.chunk_id, "article_id": c.article_id, "ordinal": c.ordinal, "start": c.start,
+            "end": c.end, "text": c.text, "title": m.title, "outlet": m.outlet, "published": m.published,
+            "url": m.url, "score": hit.score, "stage": hit.stage, "similarity": hit.similarity}
+
+
+def hit_from_dict(d: dict[str, Any]) -> Hit:
+    chunk = Chunk(d["chunk_id"], d["article_id"], int(d["ordinal"]), int(d["start"]), int(d["end"]), d["text"])
+    meta = ArticleMeta(title=d.get("title") or "", outlet=d.get("outlet") or "", published=d.get("published"),
+                       url=d.get("url"))
+    return Hit(chunk, meta, float(d.get("score") or 0.0), str(d.get("stage") or "fused"), d.get("similarity"))
 
 
 def question_day(text: str | None) -> date | None:

@@ -78,7 +78,7 @@ def assemble_answer(question: str, standalone: str, hits: Sequence[Hit], draft: 
             article): no backend ran.
     """
     base = dict(question=question, standalone_question=standalone, hits=tuple(hits), timings_ms=timings or Timings(),
-                backend=draft.backend, notice=draft.notice)
+                backend=draft.backend, notice=draft.notice, draft=draft.text)
     text = draft.text
     if not text:
         return Answer(text=refusal, refused=True, refusal_reason=nothing_written, **base)  # type: ignore[arg-type]

@@ -223,6 +223,7 @@ class Answer:
     time_range: TimeRange | None = None  # the time the (standalone) question names, as applied
     filters: Filters = Filters()  # the reader's hard filters, as applied
     refusal_reason: str | None = None  # one of REFUSAL_REASONS when refused, else None
+    draft: str = ""  # what the backend wrote, before the checks (not in the JSON contract; eval details keep it)
 
     def source_number(self, chunk_id: str) -> int | None:
         """The [n] of a passage among the answer's sources."""

@@ -73,6 +73,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
     update, close = _progress()
     common: dict[str, Any] = dict(retrievers=[args.retriever], limit=args.limit, generate=args.generate,
                                   gold_evidence=args.gold_evidence, backend=args.backend, progress=update)
+    if args.replay:
+        from evals.suites import MultiHopRAG, RealTimeQA, Suite
+
+        suite: Suite = (MultiHopRAG(Path(args.queries), Path(args.articles)) if args.dataset == "multihop"
+                        else RealTimeQA(Path(args.file), args.as_of))
+        try:
+            result = runner.replay_suite(suite, Path(args.replay), settings, update)
+        finally:
+            close()
+        print(json.dumps(result.to_dict(), indent=2) if args.json else summary_table(result))
+        if args.details:
+            Path(args.details).write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in result.records) + "\n")
+        return 0
     try:
         if args.dataset == "multihop":
             results = runner.run_multihop_many(Path(args.queries), Path(args.articles), settings, **common)
@@ -101,7 +114,12 @@ def _common(s: argparse.ArgumentParser) -> None:
     s.add_argument("--backend", choices=["local", "openai", "extractive"], default=None,
                    help="Who writes answers (default: NEWSDESK_LLM__BACKEND, else local).")
     s.add_argument("--json", action="store_true", help="Print one JSON object: metrics, by_type, config, n, seconds.")
-    s.add_argument("--details", metavar="FILE", default=None, help="Write per-query records as JSON lines.")
+    s.add_argument("--details", metavar="FILE", default=None,
+                   help="Write per-query records as JSON lines (with --generate: each draft, its sources, why a "
+                        "refusal, the sentences removed).")
+    s.add_argument("--replay", metavar="DETAILS", default=None,
+                   help="Check the drafts a --generate --details run saved again with today's checks: no retrieval, "
+                        "no model, seconds.")
     s.set_defaults(func=cmd_eval)
 
 

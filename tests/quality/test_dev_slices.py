@@ -107,3 +107,21 @@ def test_the_default_gate_refuses_null_queries_and_answers_the_others(tmp_path: 
     # (at 0.44: 0.929, 0.942, 0.93).
     assert got["null refused"] >= 0.85 and got["answerable answered"] >= 0.90, got
     assert got["realtimeqa answered"] >= 0.88, got
+
+
+def test_replaying_saved_drafts_scores_them_as_the_run_did(tmp_path: Path) -> None:
+    """`eval --generate --details` saves each draft with its sources; `eval --replay` checks them again without
+    retrieval or a model and, with the checks unchanged, gives the same per-query scores."""
+    from evals.runner import replay_suite
+    from evals.suites import MultiHopRAG
+
+    queries, articles = BENCH / "multihop_rag" / "queries_dev.json", BENCH / "multihop_rag" / "evidence_articles.json"
+    run = run_multihop_many(queries, articles, Settings(), retrievers=["hybrid"], limit=10, generate=True,
+                            backend="extractive", home=tmp_path / "home")["hybrid"]
+    details = tmp_path / "details.jsonl"
+    details.write_text("\n".join(json.dumps(r) for r in run.records) + "\n")
+    assert all(r["draft"] or r["refused"] for r in run.records)
+    replayed = replay_suite(MultiHopRAG(queries, articles), details, Settings())
+    keys = ("accuracy_official", "crag", "citation_precision", "refused", "refusal_reason", "removed")
+    assert [[r.get(k) for k in keys] for r in replayed.records] == [[r.get(k) for k in keys] for r in run.records]
+    assert replayed.metrics["crag"] == run.metrics["crag"]
