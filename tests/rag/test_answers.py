@@ -81,11 +81,12 @@ def test_answer_json_has_exactly_the_contract_keys(local_assistant: Assistant) -
     # DESIGN.md's keys, and this round's additions (README, "The Answer JSON").
     assert set(d) - {"notice"} == {"question", "standalone_question", "answer", "refused", "backend", "citations",
                                    "dropped_markers", "unsupported_sentences", "timings_ms", "sources_differ",
-                                   "time_range", "filters", "nearest_passages"}
+                                   "time_range", "filters", "nearest_passages", "refusal_reason"}
+    assert d["refusal_reason"] is None
     assert set(d["timings_ms"]) == {"retrieve", "rerank", "generate"}
     for c in d["citations"]:
         assert set(c) == {"n", "article_id", "chunk_id", "title", "outlet", "url", "published", "start", "end",
-                          "quote", "supported"}
+                          "quote", "supported", "also_in"}
     assert d["backend"] == "local"
 
 
