@@ -12,6 +12,7 @@ from typing import Any
 
 from index.chunking import sentence_spans
 from rag.citations import looks_like_refusal
+from rag.markers import strip_markers
 
 # Passages retrieved for the ranking metrics; answers still get `settings.retrieval.k` passages.
 RANK_DEPTH = 10
@@ -47,7 +48,6 @@ def multihop_retrieval_metrics(chunk_texts: Sequence[str], facts: Sequence[str])
     return out
 
 
-_MARKERS = re.compile(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]")
 _ANSWER_LINE = re.compile(r"^\W*(?:final\s+|short\s+)?answer\W*:\s*(.+?)\s*$", re.I | re.M)
 
 
@@ -61,10 +61,10 @@ def final_answer(text: str) -> str:
     if lines:
         short = lines[-1]
     else:
-        clean = _MARKERS.sub("", text).strip()
+        clean = strip_markers(text).strip()
         spans = sentence_spans(clean)
         short = clean[spans[0][0]:spans[0][1]] if spans else clean
-    return " ".join(_MARKERS.sub("", short).split()).strip(" *_")
+    return " ".join(strip_markers(short).split()).strip(" *_")
 
 
 def _bare_words(text: str) -> set[str]:
@@ -102,7 +102,7 @@ def choice_correct(answer_text: str, choices: Sequence[str], right: int) -> bool
     Occurrences of the right choice are blanked before looking for the others, so a wrong choice that is
     part of the right one ("New York" inside "New York City") does not count against it.
     """
-    text = f" {_words(_MARKERS.sub('', answer_text))} "
+    text = f" {_words(strip_markers(answer_text))} "
     target = _words(choices[right])
     if not target or f" {target} " not in text:
         return False

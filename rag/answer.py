@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -16,10 +15,9 @@ from rag.citations import answer_sentences, looks_like_refusal, verify_citations
 from rag.claims import Relevance, is_conclusion, is_verdict, restates_question
 from rag.conflicts import timeline_text
 from rag.llm import LLM
+from rag.markers import strip_markers_and_labels
 from rag.prompts import REFUSAL_TEXT, UNSUPPORTED_TEXT
 from rag.types import Answer, Citation, DatedValue, Hit, Prompt, Reading, Timings
-
-_MARKERS = re.compile(r"\s*\[\d+\](?:\s*\([^)]*\))?")  # "[1]" and the source label after it
 
 
 @dataclass
@@ -111,7 +109,7 @@ def _answers(question: str, text: str, relevance: Relevance | None, min_answer_r
     """Whether some sentence of the checked answer bears on the question (conclusion lines aside)."""
     if relevance is None or min_answer_relevance is None:
         return True
-    sentences = [_MARKERS.sub("", s).strip() for s in answer_sentences(text)]
+    sentences = [strip_markers_and_labels(s).strip() for s in answer_sentences(text)]
     if any((is_verdict(s) or restates_question(s, question)) and not looks_like_refusal(s) for s in sentences):
         # "Answer: Yes [1].", "Kevin McCarthy sparked a dayslong stalemate [1]." for "Which GOP leader sparked a
         # dayslong stalemate?": they answer by their form (the cross-encoder rated that one -8.7 for the

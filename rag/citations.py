@@ -12,19 +12,14 @@ from dataclasses import dataclass
 from index.chunking import sentence_spans
 from index.keyword import tokenize
 from rag.claims import ClaimCheck, Relevance, check_claim, check_conclusion, is_conclusion, restates_question
+from rag.markers import AFTER_STOP, JOINED, MARKER_GROUP, ONLY_MARKERS, numbers
 from rag.prompts import source_label
 from rag.types import Citation, Hit
 
-_MARKER_GROUP = re.compile(r"\s*\[(\d+(?:\s*[,;]\s*\d+)*)\]")
-_AFTER_STOP = re.compile(r"([.!?])((?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+)")
-_ONLY_MARKERS = re.compile(r"^(\s*\[\d+(?:\s*[,;]\s*\d+)*\])+[.!?]?$")
 # "Martin Luther King Jr. Day": a title or initial's stop does not end the sentence.
 _ABBREVIATION = re.compile(r"(?:\b(?:Jr|Sr|Dr|Mr|Mrs|Ms|St|Mt|Gov|Sen|Rep|Gen|Lt|Col|Prof|Inc|Corp|Ltd|vs)|\b[A-Z])\.$")
 # "The Central Bank of Kestria will meet again on [3].": the model put a marker where the answer should be.
 _CUT_OFF = re.compile(r"\b(?:on|in|at|by|of|to|the|a|an|and|from|with)\W*$", re.I)
-# "[1] and [2]", "[1], [2]": one group of markers (else "as stated in the sources [1] and [2]." reads as a
-# sentence cut off after "and" once its markers are set aside).
-_JOINED = re.compile(r"(\[\d+\])\s*(?:,|and|&|or)\s*(?=\[\d+\])", re.I)
 _WHICH = r"(?:(?:first|second|third|fourth|fifth|both|all|these|those|provided|given|above|cited|same|other)\s+)*"
 # Words about the sources rather than about the news ("as stated in the first source", "according to the
 # passages"): form, not content. They leave the sentence before it is checked and shown; an outlet named
@@ -55,34 +50,32 @@ def looks_like_refusal(text: str) -> bool:
     return any(h in lowered for h in _REFUSAL_HINTS)
 
 
-def _markers(group: str) -> list[int]:
-    return [int(x) for x in re.split(r"[,;]\s*|\s+", group.strip()) if x]
-
-
 def _split(text: str, n_hits: int) -> tuple[list[str], list[str], list[int]]:
     """Sentences (markers kept), the separator before each, and the markers that named no passage."""
     dropped: list[int] = []
 
     def keep_valid(m: re.Match[str]) -> str:
         valid: list[int] = []
-        for n in _markers(m.group(1)):
+        for n in numbers(m.group(1)):
             (valid if 1 <= n <= n_hits else dropped).append(n)
         joined = "".join(f"[{n}]" for n in dict.fromkeys(valid))
         return (" " + joined) if joined and m.group(0)[0].isspace() else joined
 
-    text = _JOINED.sub(r"\1", text)
+    # "[1] and [2]" is one group (else "as stated in the sources [1] and [2]." reads as a sentence cut off after
+    # "and" once its markers are set aside).
+    text = JOINED.sub(r"\1", text)
     text = _ABOUT_SOURCES.sub("", text)
     text = re.sub(r"[ \t]{2,}", " ", re.sub(r"(^|[.!?])[ \t]+,[ \t]*|^,[ \t]*", r"\1 ", text, flags=re.M)).strip()
-    cleaned = _MARKER_GROUP.sub(keep_valid, text)
+    cleaned = MARKER_GROUP.sub(keep_valid, text)
     cleaned = re.sub(r"[ \t]+([.,;:!?])", r"\1", cleaned).strip()
     # "…president. [1]" -> "…president [1]." so each marker stays with the sentence it closes.
-    cleaned = _AFTER_STOP.sub(lambda m: m.group(2) + m.group(1), cleaned)
+    cleaned = AFTER_STOP.sub(lambda m: m.group(2) + m.group(1), cleaned)
     sentences: list[str] = []
     separators: list[str] = []
     last = 0
     for s, e in sentence_spans(cleaned):
         piece = cleaned[s:e]
-        if sentences and (_ONLY_MARKERS.match(piece) or _ABBREVIATION.search(sentences[-1])):
+        if sentences and (ONLY_MARKERS.match(piece) or _ABBREVIATION.search(sentences[-1])):
             sentences[-1] += cleaned[last:s] + piece
         else:
             separators.append("\n" if "\n" in cleaned[last:s] else " ")
@@ -100,7 +93,7 @@ def answer_sentences(text: str) -> list[str]:
 def _cited(sentences: list[str]) -> list[list[int]]:
     """The markers each sentence is judged by. Small models often put all markers at the end of a paragraph: a
     sentence without markers takes those of the next sentence that has some, else of the one before."""
-    own = [[n for g in _MARKER_GROUP.findall(x) for n in _markers(g)] for x in sentences]
+    own = [[n for g in MARKER_GROUP.findall(x) for n in numbers(g)] for x in sentences]
     cited = [list(dict.fromkeys(c)) for c in own]
     following: list[int] = []
     for i in range(len(cited) - 1, -1, -1):
@@ -140,9 +133,9 @@ def verify_citations(text: str, hits: Sequence[Hit], relevance: Relevance | None
     quotes: dict[int, tuple[float, int, int]] = {}  # n -> (relevance, start, end) of its best backing sentence
     every = list(enumerate(hits, start=1))
     for sentence, separator, cited in zip(sentences, separators, cited_by):
-        claim = _MARKER_GROUP.sub("", sentence).strip()
+        claim = MARKER_GROUP.sub("", sentence).strip()
         if not tokenize(claim) or looks_like_refusal(claim):
-            kept.append((separator, _MARKER_GROUP.sub("", sentence).strip()))
+            kept.append((separator, MARKER_GROUP.sub("", sentence).strip()))
             continue
         if relevance is not None and question and (is_conclusion(claim) or restates_question(claim, question)):
             check: ClaimCheck = check_conclusion(claim, every, relevance, question)
@@ -167,7 +160,7 @@ def verify_citations(text: str, hits: Sequence[Hit], relevance: Relevance | None
             unsupported.append(claim)
             reasons.append(check.reason)
             continue
-        body = _MARKER_GROUP.sub("", sentence).rstrip()
+        body = MARKER_GROUP.sub("", sentence).rstrip()
         stop = body[-1] if body and body[-1] in ".!?" else ""
         body = body[:-1] if stop else body
         when = ""

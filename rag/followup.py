@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from rag.markers import strip_markers
 from rag.timeframe import TimeFrame, parse_timeframe, strip_timeframe
 from rag.types import TimeRange, Turn
 
@@ -30,7 +31,6 @@ _CONTINUES = re.compile(r"\s*(and|but|also|what about|how about)\b", re.I)
 _GLUE = re.compile(r"^\W*(?:and|but|so|also|what about|how about|and what about|then|same|the same|for|in|during|as of|"
                    r"what was it|what was that|and then|what is it|was it|is it|\s)*\W*$", re.I)
 _POINTS_BACK = re.compile(r"\b(that|this|it)\b", re.I)
-_MARKERS = re.compile(r"\s*\[\d+(?:\s*[,;]\s*\d+)*\]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +83,7 @@ def _own_or_previous(frame: TimeFrame | None, question: str, previous: str, toda
 def _first_claim(turn: Turn) -> str:
     if turn.answer.refused:
         return ""
-    text = _MARKERS.sub("", turn.answer.text.split("\n\n")[0]).strip()
+    text = strip_markers(turn.answer.text.split("\n\n")[0]).strip()
     first = re.split(r"(?<=[.!?])\s+", text, maxsplit=1)[0]
     return first[:300]
 
