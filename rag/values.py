@@ -648,6 +648,18 @@ def _name_in(norm: str, words: set[str]) -> bool:
     return all(_name_forms(w) & words for w in _significant(norm))
 
 
+def _named_in_part(claim: Value, passage_values: list[Value]) -> bool:
+    """"Steven Spielberg" where the passage says only "Spielberg": a name the passage gives in part is the same
+    name, when every name of the passage holding the claim's last word is part of the claim's name (a passage that
+    also says "Joe Biden" does not back "Jill Biden" by its "Biden said")."""
+    sig = _significant(claim.norm)
+    if len(sig) < 2:
+        return False
+    last = _name_forms(sig[-1])
+    holding = [set(p.norm.split(" ")) for p in passage_values if p.kind == "name" and last & set(p.norm.split(" "))]
+    return bool(holding) and all(h <= set(sig) for h in holding)
+
+
 def matches(claim: Value, other: Value) -> bool:
     """Whether `other` states the value `claim` asserts (the rules of the module docstring).
 
@@ -701,7 +713,7 @@ _SPELLED = {v: k for k, v in UNITS.items()}
 
 def _found(v: Value, passage_values: list[Value], words: set[str]) -> bool:
     if v.kind == "name":
-        return _name_in(v.norm, words)
+        return _name_in(v.norm, words) or _named_in_part(v, passage_values)
     if any(matches(v, p) for p in passage_values):
         return True
     if v.kind in ("number", "year") and "-" not in v.norm:
