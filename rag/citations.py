@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from index.chunking import sentence_spans
 from index.keyword import tokenize
 from rag.claims import ClaimCheck, Relevance, check_claim, check_conclusion, is_conclusion, restates_question
-from rag.markers import AFTER_STOP, JOINED, MARKER_GROUP, ONLY_MARKERS, numbers
+from rag.markers import AFTER_STOP, JOINED, MARKER_GROUP, ONLY_MARKERS, numbers, strip_markers
 from rag.prompts import source_label
 from rag.types import Citation, Hit
 
@@ -133,9 +133,9 @@ def verify_citations(text: str, hits: Sequence[Hit], relevance: Relevance | None
     quotes: dict[int, tuple[float, int, int]] = {}  # n -> (relevance, start, end) of its best backing sentence
     every = list(enumerate(hits, start=1))
     for sentence, separator, cited in zip(sentences, separators, cited_by):
-        claim = MARKER_GROUP.sub("", sentence).strip()
+        claim = strip_markers(sentence).strip()
         if not tokenize(claim) or looks_like_refusal(claim):
-            kept.append((separator, MARKER_GROUP.sub("", sentence).strip()))
+            kept.append((separator, claim))
             continue
         if relevance is not None and question and (is_conclusion(claim) or restates_question(claim, question)):
             check: ClaimCheck = check_conclusion(claim, every, relevance, question)
@@ -160,7 +160,7 @@ def verify_citations(text: str, hits: Sequence[Hit], relevance: Relevance | None
             unsupported.append(claim)
             reasons.append(check.reason)
             continue
-        body = MARKER_GROUP.sub("", sentence).rstrip()
+        body = strip_markers(sentence).rstrip()
         stop = body[-1] if body and body[-1] in ".!?" else ""
         body = body[:-1] if stop else body
         when = ""

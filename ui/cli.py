@@ -341,20 +341,18 @@ def cmd_models(args: argparse.Namespace) -> int:
 
 
 def _one_token(server: Any) -> str:
-    """One real token from the model process, or a ConfigError saying why it cannot generate."""
-    import openai
-
+    """One real token from the model process (through the backends' one client), or a ConfigError saying why it
+    cannot generate."""
     from rag.backends.llama_server import ALIAS
+    from rag.backends.openai_compatible import OpenAICompatibleLLM
 
-    client = openai.OpenAI(base_url=server.base_url, api_key=server.api_key, timeout=120, max_retries=0)
+    client = OpenAICompatibleLLM(server.base_url, server.api_key, ALIAS, timeout_s=120, max_tokens=1, name="local")
     try:
-        reply = client.chat.completions.create(model=ALIAS, max_tokens=1, temperature=0,
-                                               messages=[{"role": "user", "content": "Say OK."}])
-    except openai.APIError as e:
-        raise ConfigError(f"The local model loaded but could not generate a token ({type(e).__name__}: {e}). "
+        return "".join(client.stream([("user", "Say OK.")]))
+    except BackendUnavailable as e:
+        raise ConfigError(f"The local model loaded but could not generate a token ({e}). "
                           "If its process crashed, llama-cpp-python was built for another CPU: "
                           "`make clean install` rebuilds it (scripts/llama-wheel.sh).") from e
-    return reply.choices[0].message.content or ""
 
 
 def cmd_model(args: argparse.Namespace) -> int:

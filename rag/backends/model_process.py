@@ -166,11 +166,10 @@ class ModelProcess:
         server = self._read_info()
         if server is None:
             return None
-        if _is_our_process(server.pid) and _healthy(server):
-            return server
         if not _is_our_process(server.pid):
             self.info_path.unlink(missing_ok=True)
-        return None
+            return None
+        return server if _healthy(server) else None
 
     def ensure(self) -> tuple[ModelServer, bool]:
         """The running model process, started if there is none; (server, whether this call started it).
@@ -272,21 +271,11 @@ def _terminate(pid: int, timeout_s: float = 10) -> None:
         return
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        if not _alive(pid):
+        if not _is_our_process(pid):
             return
         time.sleep(0.05)
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-
-
-def _alive(pid: int) -> bool:
-    if pid in _children:  # reaped by poll(): a child of ours that exited is not left a zombie
-        return _children[pid].poll() is None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def _repo_root() -> Path:
