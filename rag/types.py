@@ -136,6 +136,34 @@ class DatedValue:
 
 
 @dataclass(frozen=True, slots=True)
+class TimelineEvent:
+    """One dated event of a timeline answer (rag/timeline.py): one sentence a cited passage states.
+
+    `date` is the day the text gives ("on Tuesday" in an article of 2025-03-04 is 2025-03-04; "since 2014" is
+    2014-01-01 at `precision` "year"), else the article's day; `dated_by` says which ("text" | "article").
+    `citations` are source numbers, as in the Answer's citations. `before` marks the one line on where things
+    stood before the day a "what changed since …" question names.
+    """
+
+    date: str  # YYYY-MM-DD
+    event: str
+    citations: tuple[int, ...]
+    dated_by: str = "article"  # "text" | "article"
+    precision: str = "day"  # "day" | "month" | "year"
+    before: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"date": self.date, "event": self.event, "citations": list(self.citations),
+                "dated_by": self.dated_by, "precision": self.precision, "before": self.before}
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> TimelineEvent:
+        return cls(str(d.get("date") or ""), str(d.get("event") or ""),
+                   tuple(int(n) for n in d.get("citations") or ()), str(d.get("dated_by") or "article"),
+                   str(d.get("precision") or "day"), bool(d.get("before", False)))
+
+
+@dataclass(frozen=True, slots=True)
 class Filters:
     """Hard limits a reader sets (`ask --since/--until/--outlet`): no passage outside them is read or cited.
 
@@ -223,6 +251,7 @@ class Answer:
     time_range: TimeRange | None = None  # the time the (standalone) question names, as applied
     filters: Filters = Filters()  # the reader's hard filters, as applied
     refusal_reason: str | None = None  # one of REFUSAL_REASONS when refused, else None
+    timeline: tuple[TimelineEvent, ...] = ()  # a timeline answer's dated events, oldest first (else empty)
     draft: str = ""  # what the backend wrote, before the checks (not in the JSON contract; eval details keep it)
 
     def source_number(self, chunk_id: str) -> int | None:
@@ -246,6 +275,7 @@ class Answer:
             if self.refused else [],
         }
         out["refusal_reason"] = self.refusal_reason if self.refused else None
+        out["timeline"] = [e.to_dict() for e in self.timeline]
         if self.notice:
             out["notice"] = self.notice
         return out
@@ -273,7 +303,8 @@ class Answer:
                    sources_differ=tuple(v for _, v in differ),
                    time_range=TimeRange.from_dict(d["time_range"]) if d.get("time_range") else None,
                    filters=Filters.from_dict(d.get("filters") or {}),
-                   refusal_reason=str(d["refusal_reason"]) if d.get("refusal_reason") else None)
+                   refusal_reason=str(d["refusal_reason"]) if d.get("refusal_reason") else None,
+                   timeline=tuple(TimelineEvent.from_dict(e) for e in d.get("timeline") or ()))
 
 
 def passage_dict(n: int, hit: Hit) -> dict[str, Any]:

@@ -81,7 +81,7 @@ def test_answer_json_has_exactly_the_contract_keys(local_assistant: Assistant) -
     # DESIGN.md's keys, and this round's additions (README, "The Answer JSON").
     assert set(d) - {"notice"} == {"question", "standalone_question", "answer", "refused", "backend", "citations",
                                    "dropped_markers", "unsupported_sentences", "timings_ms", "sources_differ",
-                                   "time_range", "filters", "nearest_passages", "refusal_reason"}
+                                   "time_range", "filters", "nearest_passages", "refusal_reason", "timeline"}
     assert d["refusal_reason"] is None
     assert set(d["timings_ms"]) == {"retrieve", "rerank", "generate"}
     for c in d["citations"]:
