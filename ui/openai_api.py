@@ -173,7 +173,7 @@ def chat_completions(body: ChatRequest, request: Request, caller: Reader) -> Res
 def answer_fields(answer: Answer) -> dict[str, Any]:
     """The Answer contract's fields a chat client may use beside the text."""
     d = answer.to_dict()
-    out = {k: d[k] for k in ("answer", "refused", "citations", "unsupported_sentences", "dropped_markers")}
+    out = {k: d[k] for k in ("answer", "refused", "citations", "unsupported_sentences", "dropped_markers", "timeline")}
     if answer.notice:
         out["notice"] = answer.notice
     return out
