@@ -59,7 +59,13 @@ _PLAN_BEFORE = re.compile(r"\b(?:by|until|till|before|through|within|next|coming
                           r"|starting|from|effective)\s+(?:the\s+)?$", re.I)
 _RELATIVE = re.compile(r"\b(?:(?P<yesterday>yesterday|last night)|(?P<today>today|tonight|this (?:morning|afternoon"
                        r"|evening)|earlier today))\b", re.I)
-_DATED_BONUS = 1.0
+_DATED_BONUS = 2.0
+_SPECULATION_COST = 2.0
+# Comment, not news: "One loss, and all this could unravel."
+_SPECULATION = re.compile(r"\b(?:could|might|would|may|perhaps|maybe|if)\b", re.I)
+# A sentence about what is to come: its weekday or day is the next one ("Yedidia will continue his testimony on
+# Thursday", written on a Wednesday, is that Thursday).
+_FUTURE = re.compile(r"\bwill\b|\b(?:is|are) (?:set|scheduled|expected|due)\b", re.I)
 _WEEKDAY_INDEX = {d: i for i, d in enumerate(WEEKDAYS)}
 
 
@@ -128,12 +134,13 @@ def _day(published: str | None) -> date | None:
 def date_of(sentence: str, published: date) -> Dated:
     """When the sentence says its event happened (module docstring, step 4); the article's day otherwise."""
     latest = published + timedelta(days=1)  # an event reported "today" in another time zone
+    ahead = bool(_FUTURE.search(sentence))
     for value in extract_values(sentence):
         if value.kind not in ("date", "year") or _PLAN_BEFORE.search(sentence, max(0, value.start - 20),
                                                                      value.start):
             continue
-        found = _resolve(value.norm, value.kind, published)
-        if found and found[0] <= latest:
+        found = _resolve(value.norm, value.kind, published, ahead)
+        if found and (found[0] <= latest or ahead and value.kind == "date"):
             return Dated(found[0], found[1], "text", (value.start, value.end))
     m = _RELATIVE.search(sentence)
     if m and not _PLAN_BEFORE.search(sentence, max(0, m.start() - 20), m.start()):
@@ -142,13 +149,16 @@ def date_of(sentence: str, published: date) -> Dated:
     return Dated(published, "day", "article")
 
 
-def _resolve(norm: str, kind: str, published: date) -> tuple[date, str] | None:
-    """A date value (rag/values.py's norm) as a day and its precision, counted from the article's day."""
+def _resolve(norm: str, kind: str, published: date, ahead: bool = False) -> tuple[date, str] | None:
+    """A date value (rag/values.py's norm) as a day and its precision, counted from the article's day: back to the
+    latest such day, or forward to the next one within two months when the sentence is about what is to come."""
     if kind == "year":
         if not norm.isdigit() or int(norm) >= published.year:
             return None  # a decade, or this year: the article's day says more
         return date(int(norm), 1, 1), "year"
-    if norm in _WEEKDAY_INDEX:  # the latest such day up to the article's ("on Monday")
+    if norm in _WEEKDAY_INDEX:  # the latest such day up to the article's ("on Monday"), or the next one
+        if ahead:
+            return published + timedelta(days=(_WEEKDAY_INDEX[norm] - published.weekday()) % 7), "day"
         back = (published.weekday() - _WEEKDAY_INDEX[norm]) % 7
         return published - timedelta(days=back), "day"
     parts = norm.split("-")
@@ -158,6 +168,8 @@ def _resolve(norm: str, kind: str, published: date) -> tuple[date, str] | None:
             year = published.year
             candidate = date(year, month, day or 1)
             if candidate > published + timedelta(days=1):
+                if ahead and (candidate - published).days <= 62:
+                    return candidate, "day" if day else "month"
                 if (candidate - published).days < 150:
                     return None  # later this year: a plan
                 candidate = date(year - 1, month, day or 1)
@@ -212,10 +224,12 @@ def find_events(topic: str, hits: Sequence[Hit], judge: Scorer, *, margin: float
     if not sentences:
         return []
     dates = [date_of(s.text, _day(s.hit.meta.published) or date.min) for s in sentences]
-    # A sentence that says when it happened is an event more surely than one the article's day dates.
-    scores = [x + (_DATED_BONUS if d.dated_by == "text" else 0.0)
-              for x, d in zip(judge.score(topic, [in_context(s.hit.meta.title, s.text) for s in sentences]), dates)]
-    best = max(scores)
+    # A sentence that says when it happened is an event more surely than one the article's day dates; one that
+    # speculates is comment.
+    judged = judge.score(topic, [in_context(s.hit.meta.title, s.text) for s in sentences])
+    scores = [x + (_DATED_BONUS if d.dated_by == "text" else -_SPECULATION_COST if _SPECULATION.search(s.text) else 0.0)
+              for x, d, s in zip(judged, dates, sentences)]
+    best = max(judged)  # the margin counts from the best judgement, so the bonus ranks and does not raise the bar
     taken: dict[str, int] = {}
     events: list[Event] = []
     for i in sorted(range(len(sentences)), key=lambda i: -scores[i]):

@@ -34,8 +34,10 @@ DATED = [
     ("The fare rose in January 2024.", TUESDAY, ("2024-01-01", "month", "text")),
     # Plans and deadlines are not when something happened: the article's day dates the statement.
     ("Allies must reach the target by 2030.", TUESDAY, ("2025-03-04", "day", "article")),
-    ("The vote is due on March 20.", TUESDAY, ("2025-03-04", "day", "article")),
     ("The vote will be held next Monday.", TUESDAY, ("2025-03-04", "day", "article")),
+    # What is to come is dated forward: the next such day.
+    ("Yedidia will continue his testimony on Thursday.", date(2023, 10, 4), ("2023-10-05", "day", "text")),
+    ("The trial is set to resume on March 20.", TUESDAY, ("2025-03-20", "day", "text")),
     ("Prices rose sharply.", TUESDAY, ("2025-03-04", "day", "article")),
     ("The plan was agreed in 2025.", TUESDAY, ("2025-03-04", "day", "article")),  # this year: the day says more
 ]
