@@ -11,10 +11,10 @@ import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from index.errors import NewsdeskError
-from rag.accounts import Caller
-from rag.export import conversation_markdown, turns_markdown
 from rag.types import Turn
+from ui.accounts import Caller
 from ui.app_auth import sign_out, stores
+from ui.export import conversation_markdown, turns_markdown
 
 _ID = "conversation_id"
 _SEEN = "last_visit"  # epoch seconds of the reader's previous visit

@@ -30,11 +30,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from index.errors import InputError, NewsdeskError
 from rag.assistant import AnswerStream
-from rag.export import sources_markdown
 from rag.followup import standalone
 from rag.prompts import REFUSAL_TEXT
 from rag.types import Answer, Turn
 from ui.api_deps import Reader, assistant, charge_answer, check_question, conversations, settings
+from ui.export import sources_markdown
 
 MODEL_ID = "newsdesk"
 router = APIRouter(prefix="/v1")

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from rag.accounts import TokenStore
 from rag.settings import Settings
+from ui.accounts import TokenStore
 
 STOLTENBERG = "Stoltenberg and Biden met on Monday"
 
