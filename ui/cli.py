@@ -233,7 +233,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if problem := question_problem(args.question, _settings(args).api.max_question_chars):
         raise InputError(problem)  # exit 1 before any search, as the API answers 422
     assistant = _assistant(args)
-    stream = assistant.stream(args.question, k=args.k, as_of=args.as_of, filters=filters_from(assistant, args))
+    stream = assistant.stream(args.question, k=args.k, as_of=args.as_of, filters=filters_from(assistant, args),
+                              timeline=args.timeline)
     if not args.json and sys.stdout.isatty():
         for token in stream.tokens():
             print(token, end="", flush=True)
@@ -427,6 +428,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--backend", choices=["local", "openai", "extractive"], default=None)
     s.add_argument("--as-of", type=_iso_day, default=None, metavar="YYYY-MM-DD",
                    help="Ask as of this day: 'last week' and the recent articles count from it (default: today).")
+    s.add_argument("--timeline", action="store_true",
+                   help="Answer with the story's dated events, oldest first, each cited (questions that ask how "
+                        "something developed get one anyway).")
     add_filter_flags(s)
     s.set_defaults(func=cmd_ask)
 
