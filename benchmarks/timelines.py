@@ -42,6 +42,7 @@ WARM_UP = "How did the Binance case against Changpeng Zhao develop?"  # a story 
 JACCARD = 0.5
 _RANK = {"year": 1, "month": 2, "day": 3}
 _WORD = re.compile(r"\w+")
+_CITED_KEYS = ("n", "outlet", "published", "title", "url", "start", "end", "quote", "passage", "loose")
 
 Bodies = Mapping[str, str]  # article key (url:… or title:…) -> the article's text as indexed
 
@@ -102,15 +103,16 @@ def jaccard(a: str, b: str) -> float:
 
 
 def supported_by(event: str, cited: Sequence[Mapping[str, Any]], evidence: Mapping[str, Any], bodies: Bodies) -> bool:
-    """Is one of the event's citations this gold evidence: the same article, and the same sentence (shared span)
-    or the event's own words close to the gold sentence's."""
+    """Is one of the event's citations this gold evidence: the same article, and the same sentence (shared span;
+    not for `loose` citations, which are not the event's sentence) or the event's own words close to the gold
+    sentence's."""
     for c in cited:
         if not same_article(c, evidence):
             continue
         if jaccard(event, evidence["quote"]) >= JACCARD:
             return True
         body = _body_of(evidence, bodies)
-        if body is None:
+        if body is None or c.get("loose"):
             continue
         gold_at = body.find(evidence["quote"])
         span = cited_span(c, body)
@@ -180,14 +182,40 @@ def _ratio(a: int, b: int) -> float | None:
 
 def predicted_events(answer: Mapping[str, Any]) -> list[dict[str, Any]]:
     """An Answer's JSON (`Answer.to_dict`, plus `sources` for numbers no citation carries) -> the predicted events,
-    each with the passages its numbers cite."""
+    each with what its numbers cite.
+
+    One source number may carry several citations (one per sentence of that passage an answer uses): an event
+    cites those whose quote is its own sentence (one holds the other, or their words overlap by Jaccard >= 0.5).
+    When none is, its number's citations and passages are kept `loose`: they name the article (for the words
+    check) but their spans are not the event's, so they share no span with a gold sentence on its behalf.
+    """
     by_n: dict[int, list[Mapping[str, Any]]] = {}
     for c in answer.get("citations") or ():
         by_n.setdefault(int(c["n"]), []).append(c)
     for s in answer.get("sources") or ():
-        by_n.setdefault(int(s["n"]), []).append(s)
-    return [{**e, "cited": [c for n in e.get("citations") or () for c in by_n.get(int(n), ())]}
-            for e in answer.get("timeline") or ()]
+        by_n.setdefault(int(s["n"]), []).append({**s, "loose": True})
+    out = []
+    for e in answer.get("timeline") or ():
+        text = str(e.get("event") or "")
+        cited: list[Mapping[str, Any]] = []
+        for n in e.get("citations") or ():
+            carried = by_n.get(int(n), [])
+            own = [c for c in carried if not c.get("loose") and _same_sentence(text, str(c.get("quote") or ""))]
+            cited += own or [{**c, "loose": True} for c in carried]
+        out.append({**e, "cited": cited})
+    return out
+
+
+def _same_sentence(event: str, quote: str) -> bool:
+    a, b = " ".join(event.split()), " ".join(quote.split())
+    return bool(a and b) and (a in b or b in a or jaccard(a, b) >= JACCARD)
+
+
+def after_as_of(predicted: Mapping[str, Any], as_of: str) -> bool:
+    """Every article the event cites was published after the day the question is asked as of (news it could
+    not know on that day)."""
+    days = [str(c.get("published") or "") for c in predicted.get("cited") or ()]
+    return bool(days) and all(d[:10] > as_of for d in days)
 
 
 def check_gold(gold: Mapping[str, Any], bodies: Bodies) -> list[str]:
@@ -222,7 +250,8 @@ def answer_record(answer: Any) -> dict[str, Any]:
     d: dict[str, Any] = answer.to_dict()
     carried = {c.n for c in answer.citations}
     wanted = {n for e in answer.timeline for n in e.citations} - carried
-    d["sources"] = [{"n": n, "url": h.meta.url, "title": h.meta.title, "start": h.chunk.start, "end": h.chunk.end,
+    d["sources"] = [{"n": n, "url": h.meta.url, "title": h.meta.title, "outlet": h.meta.outlet or None,
+                     "published": h.meta.published, "start": h.chunk.start, "end": h.chunk.end,
                      "quote": h.chunk.text, "passage": True}
                     for n, h in enumerate(answer.hits, start=1) if n in wanted]
     return d
@@ -290,9 +319,8 @@ def score_runs(runs: Sequence[Mapping[str, Any]], gold: Mapping[str, Any], bodie
             details.append({"kind": "event", "story": story["id"], "date": p.get("date"),
                             "precision": p.get("precision"), "dated_by": p.get("dated_by"), "before": p.get("before"),
                             "event": p.get("event"), "citations": p.get("citations"),
-                            "cited": [{k: c.get(k) for k in ("n", "outlet", "published", "title", "url", "quote",
-                                                              "passage") if c.get(k) is not None} for c in p["cited"]],
-                            **j})
+                            "cited": [{k: c[k] for k in _CITED_KEYS if c.get(k) is not None} for c in p["cited"]],
+                            "after_as_of": after_as_of(p, story["as_of"]), **j})
         for i in scored["missed"]:
             g = story["events"][i]
             details.append({"kind": "missed", "story": story["id"], "gold": i, "date": g["date"],
@@ -308,6 +336,7 @@ def score_runs(runs: Sequence[Mapping[str, Any]], gold: Mapping[str, Any], bodie
                "events_predicted": predicted_n, "events_correct": correct, "gold_events": gold_n,
                "gold_recalled": recalled, "stories": len(rows), "refused": sum(r["refused"] for r in rows),
                "empty_timelines": sum(r["predicted"] == 0 for r in rows), "wrong_by_cause": causes,
+               "events_citing_after_as_of": sum(1 for d in details if d["kind"] == "event" and d["after_as_of"]),
                "first_event_ms_median": round(statistics.median(firsts)) if firsts else None,
                "first_event_ms_max": max(firsts) if firsts else None, "per_story": rows}
     return summary, details

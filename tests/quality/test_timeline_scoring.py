@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from benchmarks.timelines import (
+    after_as_of,
     article_keys,
     check_gold,
     date_matches,
@@ -127,10 +128,25 @@ def test_an_answers_numbers_find_their_citations_and_uncited_passages() -> None:
                            {"date": "2023-11-18", "event": "?", "citations": [3]}]}
     got = predicted_events(answer)
     assert [len(e["cited"]) for e in got] == [2, 0]
+    assert [c.get("loose", False) for c in got[0]["cited"]] == [False, True]
+
+
+def test_an_event_cites_its_own_sentence_of_a_passage_the_answer_cites_several_times() -> None:
+    # One source number, two citations (two sentences of one passage), two events: each event is its own sentence.
+    answer = {"citations": [cite(BROCKMAN), cite(VENTURE)],
+              "timeline": [{"date": "2023-11-17", "event": BROCKMAN, "citations": [1]},
+                           {"date": "2023-11-18", "event": "Altman's exit is indeed shocking.", "citations": [1]}]}
+    brockman, analyst = predicted_events(answer)
+    assert [c["quote"] for c in brockman["cited"]] == [BROCKMAN]
+    # The analyst's sentence is not among the citations: both are kept, loose, and neither lends it its span.
+    assert [c.get("loose") for c in analyst["cited"]] == [True, True]
+    assert judge_event(analyst, GOLD, BODIES)["cause"] == "not in gold"
+    assert judge_event(brockman, GOLD, BODIES)["correct"]
 
 
 def test_the_report_pools_stories_and_counts_refusals_and_causes() -> None:
-    gold = {"stories": [{"id": "s", "events": GOLD}, {"id": "t", "events": GOLD[:1]}]}
+    gold = {"stories": [{"id": "s", "as_of": "2023-12-01", "events": GOLD},
+                        {"id": "t", "as_of": "2023-12-01", "events": GOLD[:1]}]}
     c = cite(BROCKMAN)
     runs = [{"story": "s", "first_event_ms": 1200, "answer": {
                 "citations": [c], "timeline": [{"date": "2023-11-17", "event": BROCKMAN, "citations": [1]},
@@ -141,7 +157,16 @@ def test_the_report_pools_stories_and_counts_refusals_and_causes() -> None:
         (0.5, 0.25, 1, 1)
     assert summary["wrong_by_cause"] == {"wrong date": 1}
     assert summary["first_event_ms_median"] == 1200
+    assert summary["events_citing_after_as_of"] == 0
     assert [d["kind"] for d in details].count("missed") == 3
+
+
+def test_an_event_citing_only_articles_after_the_day_asked_is_flagged() -> None:
+    late = event("2023-11-18", VENTURE, [{**cite(VENTURE), "published": "2023-12-09"}])
+    assert after_as_of(late, "2023-11-23") is True
+    both = event("2023-11-18", VENTURE, [{**cite(VENTURE), "published": "2023-11-18"}, *late["cited"]])
+    assert after_as_of(both, "2023-11-23") is False
+    assert after_as_of(event("2023-11-18", VENTURE, []), "2023-11-23") is False
 
 
 def test_the_gold_check_finds_a_quote_that_is_not_verbatim() -> None:
