@@ -116,7 +116,7 @@ class AnswerStream:
         t0 = time.perf_counter()
         hits = self.retrieval.hits
         found = find_events(plan.topic, hits, self._judge, margin=plan.margin, floor=plan.floor,
-                            per_article=plan.per_article, most=plan.most)
+                            per_article=plan.per_article, most=plan.most, as_of=plan.as_of)
         before, events = split_since(found, plan.since) if plan.since else (None, found)
         shown = [before, *events] if before else events
         # The sources are numbered [1].. in retrieval order, as for any answer.
@@ -189,8 +189,9 @@ class TimelinePlan:
     since: date | None = None
     margin: float = 6.0
     floor: float = -1.0
-    per_article: int = 4
-    most: int = 8
+    per_article: int = 3
+    most: int = 10
+    as_of: date | None = None  # the day asked as of: later articles are not read
 
 
 def describe(filters: Filters) -> str:
@@ -301,7 +302,7 @@ class Assistant:
         s = self.settings.retrieval
         gate = decide(topic, retrieval.hits, retrieval.best_similarity, s.min_relevance, s.min_coverage)
         plan = TimelinePlan(topic, since, a.timeline_margin, a.timeline_floor, a.timeline_per_article,
-                            a.timeline_events)
+                            a.timeline_events, as_of or date.today())
         return AnswerStream(question.strip(), st, retrieval, retrieval.nothing_in_scope or not gate.admitted,
                             self.reader, self.cross_encoder, lambda: self.llm, "timeline", a,
                             a.timeline_passages, retrieve_ms=retrieve_ms, filters=filters, timeline=plan)

@@ -17,7 +17,8 @@ dates are read from their words, and the first event shows as soon as retrieval 
    day is a plan ("by 2030", "next week"), not when the event happened: the article's day dates it. A sentence
    dated by its words is cut to the clause that holds the date ("The current 2% target has been in place since
    2014" without ", but Trump wants a higher figure", which is 2025's news).
-5. Near-identical sentences of one day (wire copies, outlets repeating each other) are one event citing each.
+5. Near-identical sentences (wire copies, outlets repeating each other) are one event citing each, dated by the
+   one that gives its day, else the earliest.
 6. "What changed since DAY?": the events after that day, and one line (`before`) on the latest event up to it.
 """
 
@@ -206,7 +207,7 @@ def _sentences(hits: Sequence[Hit], most: int) -> list[_Sentence]:
 
 
 def find_events(topic: str, hits: Sequence[Hit], judge: Scorer, *, margin: float = 6.0, floor: float = -1.0,
-                per_article: int = 4, most: int = 8, candidates: int = 160) -> list[Event]:
+                per_article: int = 3, most: int = 10, candidates: int = 160, as_of: date | None = None) -> list[Event]:
     """The story's events in the passages, oldest first (module docstring, steps 3-5).
 
     Args:
@@ -216,8 +217,11 @@ def find_events(topic: str, hits: Sequence[Hit], judge: Scorer, *, margin: float
             Biden is positioning himself…" above "The current 2% target has been in place since 2014" for NATO's
             defence spending target; the cross-encoder put the target first).
         margin, floor: an event scores at least `floor` and at most `margin` below the best.
+        as_of: the day the question is asked as of: articles published after it are not read.
     """
-    sentences = [s for s in _sentences(hits, candidates) if _day(s.hit.meta.published)]
+    last = as_of.isoformat() if as_of else "9999-12-31"
+    sentences = [s for s in _sentences(hits, candidates)
+                 if _day(s.hit.meta.published) and (s.hit.meta.published or "")[:10] <= last]
     if names_an_amount(topic):
         # The story of a target, a fare, a budget is the story of its figures: a sentence without one is comment.
         sentences = [s for s in sentences if any(v.kind in ("percent", "money") for v in extract_values(s.text))]
@@ -227,8 +231,7 @@ def find_events(topic: str, hits: Sequence[Hit], judge: Scorer, *, margin: float
     # A sentence that says when it happened is an event more surely than one the article's day dates; one that
     # speculates is comment.
     judged = judge.score(topic, [in_context(s.hit.meta.title, s.text) for s in sentences])
-    scores = [x + (_DATED_BONUS if d.dated_by == "text" else -_SPECULATION_COST if _SPECULATION.search(s.text) else 0.0)
-              for x, d, s in zip(judged, dates, sentences)]
+    scores = [x + _bonus(d, s.text) for x, d, s in zip(judged, dates, sentences)]
     best = max(judged)  # the margin counts from the best judgement, so the bonus ranks and does not raise the bar
     taken: dict[str, int] = {}
     events: list[Event] = []
@@ -244,14 +247,31 @@ def find_events(topic: str, hits: Sequence[Hit], judge: Scorer, *, margin: float
         text = clause.strip().rstrip(",;:")
         start = s.start + lo + (len(clause) - len(clause.lstrip()))
         source = (s.hit, start, start + len(text))
-        same = next((e for e in events if e.dated.day == dated.day and _same_event(e.text, text)), None)
-        if same is not None:
-            events[events.index(same)] = Event(same.dated, same.text, (*same.sources, source), same.score)
+        same = next((e for e in events if _same_event(e.text, text)), None)
+        if same is not None:  # one event told by several articles, in the words of the one that dates it best
+            if _surer(dated, same.dated):
+                events[events.index(same)] = Event(dated, text, (source, *same.sources), same.score)
+            else:
+                events[events.index(same)] = Event(same.dated, same.text, (*same.sources, source), same.score)
             continue
         taken[story] = taken.get(story, 0) + 1
         events.append(Event(dated, text, (source,), score))
     return sorted(events, key=lambda e: (e.dated.day, _day(e.sources[0][0].meta.published) or e.dated.day,
                                          e.sources[0][1]))
+
+
+def _surer(a: Dated, b: Dated) -> bool:
+    """Whether `a` dates an event better than `b`: by its words rather than its article's day, else earlier (news
+    is reported on the day it happens or after)."""
+    return (a.dated_by != "text", a.day) < (b.dated_by != "text", b.day)
+
+
+def _bonus(dated: Dated, sentence: str) -> float:
+    """A sentence that gives the day or month it happened is an event more surely than one its article's day dates
+    (a year alone is as often background: "OpenAI was founded in late 2015"); one that speculates is comment."""
+    if dated.dated_by == "text" and dated.precision != "year":
+        return _DATED_BONUS
+    return -_SPECULATION_COST if _SPECULATION.search(sentence) else 0.0
 
 
 def _same_event(a: str, b: str) -> bool:
