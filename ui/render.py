@@ -80,7 +80,8 @@ def scope_line(answer: Answer) -> str:
         parts.append(f"Time: {t.phrase} ({span}; earlier articles left out)")
     if f := answer.filters:
         chosen = [f"since {f.since}" if f.since else "", f"until {f.until}" if f.until else "",
-                  f"outlets: {', '.join(f.outlets)}" if f.outlets else ""]
+                  f"outlets: {', '.join(f.outlets)}" if f.outlets else "",
+                  f"{len(f.article_ids)} chosen article(s)" if f.article_ids else ""]
         parts.append("Filters: " + ", ".join(c for c in chosen if c))
     return " · ".join(parts)
 
