@@ -1,5 +1,5 @@
 """Alerts in the catalogue database (migration 0005): a user's saved question, and how far the articles added since
-have been reported to them. What a check finds is rag/alerts.py's job; this module keeps the rows.
+have been reported to them. What a check finds is ui/alerts.py's job; this module keeps the rows.
 
 Each alert belongs to one owner (a token's name, or "local" for the CLI and for everyone while no token exists);
 another owner's alert is not found, exactly like a missing one.

@@ -6,6 +6,7 @@ import dataclasses
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from index.news_index import NewsIndex
 from index.sources import Source, iter_sources, url_source
 from index.types import IngestReport
 from rag.answer import Draft, assemble_answer
+from rag.citations import verify_citations
 from rag.conflicts import find_disagreement
 from rag.extractive import ExtractiveLLM
 from rag.followup import Standalone, standalone
@@ -27,7 +29,8 @@ from rag.rerank import CrossEncoder
 from rag.retrieve import HybridRetriever, Retrieval
 from rag.settings import AnswerSettings, Settings
 from rag.timeframe import is_about_now
-from rag.types import Answer, DatedValue, Filters, Hit, Prompt, Reading, Timings, Turn
+from rag.timeline import asks_for_timeline, asks_since, before_line, event_line, find_events, split_since, subject
+from rag.types import Answer, Citation, DatedValue, Filters, Hit, Prompt, Reading, TimelineEvent, Timings, Turn
 
 
 class AnswerStream:
@@ -40,7 +43,8 @@ class AnswerStream:
     def __init__(self, question: str, standalone: Standalone, retrieval: Retrieval, refused_by_gate: bool,
                  reader: Reader, judge: Scorer, llm: Callable[[], LLM], backend: str, checks: AnswerSettings,
                  max_sources: int, instructions: str = "", retrieve_ms: int = 0, newest_first: bool = True,
-                 filters: Filters = Filters(), during: tuple[str, str] | None = None) -> None:
+                 filters: Filters = Filters(), during: tuple[str, str] | None = None,
+                 timeline: TimelinePlan | None = None) -> None:
         self.question = question
         self.standalone = standalone.searched
         self.asked = standalone.asked
@@ -63,10 +67,16 @@ class AnswerStream:
         self._during = during
         self._read_ms = 0
         self._done = False
+        self._timeline = timeline
+        self._events: tuple[TimelineEvent, ...] = ()
+        self._event_hits: tuple[Hit, ...] = ()
+        self._event_quotes: dict[tuple[int, int], tuple[int, str]] = {}  # (n, start) -> (end, quote)
 
     @property
     def hits(self) -> tuple[Hit, ...]:
         """The numbered sources: what the model read once it has, else what retrieval found."""
+        if self._event_hits:
+            return self._event_hits
         if self._readings is not None:
             return tuple(r.hit for r in self._readings)
         return self.retrieval.hits
@@ -77,6 +87,10 @@ class AnswerStream:
             yield from self._draft.parts
             return
         try:
+            if self._timeline is not None:
+                if not self.refused_by_gate:
+                    yield from self._write_timeline(self._timeline)
+                return
             if not self.refused_by_gate:
                 t0 = time.perf_counter()
                 hits = self.retrieval.hits
@@ -97,9 +111,62 @@ class AnswerStream:
         finally:
             self._done = True
 
+    def _write_timeline(self, plan: TimelinePlan) -> Iterator[str]:
+        """The events, one line each as soon as all are found and checked (rag/timeline.py)."""
+        t0 = time.perf_counter()
+        hits = self.retrieval.hits
+        found = find_events(plan.topic, hits, self._judge, margin=plan.margin, floor=plan.floor,
+                            per_article=plan.per_article, most=plan.most)
+        before, events = split_since(found, plan.since) if plan.since else (None, found)
+        shown = [before, *events] if before else events
+        # The sources are numbered [1].. in retrieval order, as for any answer.
+        used = {h.chunk.chunk_id for e in shown if e for h, _, _ in e.sources}
+        numbered = tuple(h for h in hits if h.chunk.chunk_id in used)
+        number = {h.chunk.chunk_id: n for n, h in enumerate(numbered, start=1)}
+        checked: list[TimelineEvent] = []
+        for e in shown:
+            assert e is not None
+            item = e.to_timeline(number, before=e is before)
+            # Checked like any answer sentence: an event its passage does not back is left out.
+            verified = verify_citations(event_line(item).removeprefix("- ").split(": ", 1)[1], numbered)
+            if verified.citations and not verified.unsupported_sentences:
+                checked.append(item)
+                for h, start, end in e.sources:  # each sentence an event stands on, even several of one source
+                    c = h.chunk
+                    self._event_quotes[(number[c.chunk_id], start)] = (end, c.text[start - c.start:end - c.start])
+        self._events = tuple(checked)
+        self._event_hits = numbered
+        self._read_ms = round((time.perf_counter() - t0) * 1000)
+        self._draft.backend = "timeline"
+        lines = [before_line(e, plan.since) if e.before and plan.since else event_line(e) for e in self._events]
+        if plan.since and not any(not e.before for e in self._events) and self._events:
+            lines.append(f"Nothing newer since {plan.since.isoformat()} in the indexed articles.")
+        for i, line in enumerate(lines):
+            token = ("\n" if i else "") + line
+            self._draft.parts.append(token)
+            yield token
+
+    def _timeline_answer(self) -> Answer:
+        citations = tuple(Citation(n, self._event_hits[n - 1], start, end, quote, True)
+                          for (n, start), (end, quote) in sorted(self._event_quotes.items()))
+        timings = Timings(retrieve=self._retrieve_ms, rerank=self._read_ms)
+        # No time_range: a timeline reads the story's articles of every date (a "since" day splits its events).
+        base = dict(question=self.question, standalone_question=self.standalone, backend="timeline",
+                    timings_ms=timings, filters=self.filters, draft=self._draft.text)
+        if not self._events:
+            reason = "filters" if self.retrieval.nothing_in_scope else "gate"
+            refusal = (f"The indexed articles do not say: {describe(self.filters)}." if self.retrieval.nothing_in_scope
+                       else REFUSAL_TEXT)
+            return Answer(text=refusal, refused=True, refusal_reason=reason, hits=self.retrieval.hits,
+                          **base)  # type: ignore[arg-type]
+        return Answer(text=self._draft.text, refused=False, citations=citations, hits=self._event_hits,
+                      timeline=self._events, **base)  # type: ignore[arg-type]
+
     def answer(self) -> Answer:
         for _ in self.tokens():  # finish writing if the caller did not stream
             pass
+        if self._timeline is not None:
+            return self._timeline_answer()
         t0 = time.perf_counter()
         refusal = (f"The indexed articles do not say: {describe(self.filters)}." if self.retrieval.nothing_in_scope
                    else REFUSAL_TEXT)
@@ -112,6 +179,18 @@ class AnswerStream:
         timings = Timings(retrieve=self._retrieve_ms, rerank=self._read_ms + check_ms,
                           generate=round(self._draft.seconds * 1000))
         return dataclasses.replace(answer, timings_ms=timings, time_range=self.time_range, filters=self.filters)
+
+
+@dataclass(frozen=True, slots=True)
+class TimelinePlan:
+    """How a timeline answer is found (rag/timeline.py): its story, the day it counts changes from, the limits."""
+
+    topic: str
+    since: date | None = None
+    margin: float = 6.0
+    floor: float = -1.0
+    per_article: int = 4
+    most: int = 8
 
 
 def describe(filters: Filters) -> str:
@@ -176,7 +255,8 @@ class Assistant:
 
     # --- questions -------------------------------------------------------------------------------
     def stream(self, question: str, history: Sequence[Turn] = (), k: int | None = None,
-               as_of: date | None = None, instructions: str = "", filters: Filters = Filters()) -> AnswerStream:
+               as_of: date | None = None, instructions: str = "", filters: Filters = Filters(),
+               timeline: bool = False) -> AnswerStream:
         """Retrieve for the question, then stream its answer.
 
         Args:
@@ -186,9 +266,13 @@ class Assistant:
             as_of: the day the question is asked as of (default today): "last week" and the recency prior.
             instructions: extra words for the LLM (an answer format); retrieval sees only the question.
             filters: hard limits on publication day, outlet and articles (check them with `check_filters` first).
+            timeline: answer with the story's dated events (rag/timeline.py); questions that ask how something
+                developed get one anyway.
         """
         today = as_of or date.today()
         st = standalone(question, history, today)
+        if timeline or asks_for_timeline(st.searched):
+            return self._timeline_stream(question, st, as_of, filters)
         t0 = time.perf_counter()
         k = k or self.settings.retrieval.k
         # More passages than the model is shown: the cross-encoder picks the k that bear on the question.
@@ -207,10 +291,27 @@ class Assistant:
                             newest_first=not past or is_about_now(question), filters=filters,
                             during=self.retriever.focus(st.searched, as_of, filters, st.time).during)
 
+    def _timeline_stream(self, question: str, st: Standalone, as_of: date | None, filters: Filters) -> AnswerStream:
+        """A timeline answer: the story's passages of every date (the time the question names only ranks)."""
+        a = self.settings.answer
+        since = st.time.since if st.time and st.time.since and asks_since(st.searched) else None
+        topic = subject(st.topic or st.searched)
+        t0 = time.perf_counter()
+        retrieval = self.retriever.retrieve(topic, a.timeline_passages, as_of, filters)
+        retrieve_ms = round((time.perf_counter() - t0) * 1000)
+        s = self.settings.retrieval
+        gate = decide(topic, retrieval.hits, retrieval.best_similarity, s.min_relevance, s.min_coverage)
+        plan = TimelinePlan(topic, since, a.timeline_margin, a.timeline_floor, a.timeline_per_article,
+                            a.timeline_events)
+        return AnswerStream(question.strip(), st, retrieval, retrieval.nothing_in_scope or not gate.admitted,
+                            self.reader, self.cross_encoder, lambda: self.llm, "timeline", a,
+                            a.timeline_passages, retrieve_ms=retrieve_ms, filters=filters, timeline=plan)
+
     def ask(self, question: str, history: Sequence[Turn] = (), k: int | None = None,
-            as_of: date | None = None, instructions: str = "", filters: Filters = Filters()) -> Answer:
+            as_of: date | None = None, instructions: str = "", filters: Filters = Filters(),
+            timeline: bool = False) -> Answer:
         """`stream(…).answer()`: the verified Answer at once."""
-        return self.stream(question, history, k, as_of, instructions, filters).answer()
+        return self.stream(question, history, k, as_of, instructions, filters, timeline).answer()
 
     def retrieve(self, question: str, k: int | None = None, as_of: date | None = None,
                  filters: Filters = Filters()) -> Retrieval:

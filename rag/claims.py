@@ -105,12 +105,17 @@ def is_verdict(sentence: str) -> bool:
     return bool(_ANSWER_LINE.match(sentence) or _YES_NO.match(sentence))
 
 
-def hedged(sentence: str, start: int = 0, end: int | None = None) -> bool:
-    """Whether the clause holding sentence[start:end] (the whole sentence by default) is hedged."""
-    end = len(sentence) if end is None else end
+def clause_span(sentence: str, start: int, end: int) -> tuple[int, int]:
+    """The clause of `sentence` that holds sentence[start:end]: cut at ';', ':', a dash, 'but', 'while'…"""
     cuts = [0, *(m.end() for m in _CLAUSE.finditer(sentence)), len(sentence) + 1]
     lo = max(c for c in cuts if c <= start)
     hi = min((m.start() for m in _CLAUSE.finditer(sentence) if m.start() >= end), default=len(sentence))
+    return lo, hi
+
+
+def hedged(sentence: str, start: int = 0, end: int | None = None) -> bool:
+    """Whether the clause holding sentence[start:end] (the whole sentence by default) is hedged."""
+    lo, hi = clause_span(sentence, start, len(sentence) if end is None else end)
     return bool(_HEDGE.search(sentence, lo, hi))
 
 

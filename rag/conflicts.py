@@ -25,11 +25,13 @@ from rag.values import extract_values
 # A disagreement box answers a question that asks for an amount (a target, a rate, a price, a count); a question
 # that asks for a name ("Which company has spent billions on …?") gets none: the figures around its answer differ
 # by what they measure, not over time (24 of 125 answerable MultiHop-RAG dev questions had a box before this).
+_AMOUNT_NOUNS = (r"(target|rate|wage|salary|price|cost|budget|spending|spend|share|percentage|amount|figure|level|tax"
+                 r"|fee|fare|deficit|debt|growth|inflation|population|toll|number|revenue|profit|value|pay|sum|total"
+                 r"|fine|score|goal)s?")
 _AMOUNT = re.compile(
     r"\b(how (much|many|high|low|large|big|often|long)|by how|what (share|percentage|proportion|fraction)"
-    r"|(what|which)\b(\W+\w+){0,6}?\W+(target|rate|wage|salary|price|cost|budget|spending|spend|share"
-    r"|percentage|amount|figure|level|tax|fee|deficit|debt|growth|inflation|population|toll|number|revenue"
-    r"|profit|value|pay|sum|total|fine|score|goal)s?\b)", re.I)
+    rf"|(what|which)\b(\W+\w+){{0,6}}?\W+{_AMOUNT_NOUNS}\b)", re.I)
+_NAMES_AMOUNT = re.compile(rf"\b{_AMOUNT_NOUNS}\b", re.I)
 _COUNTS = re.compile(r"\b(how many|number of|death toll|toll|count|population|how often|score)\b", re.I)
 _CLAUSE = re.compile(r"[;:]|,?\s+(?:but|while|whereas|although|though|however|yet)\s+")
 _MAX_QUOTE_WORDS = 24
@@ -64,6 +66,11 @@ def _clause(sentence: str, start: int, end: int) -> tuple[int, int]:
 def asks_for_amount(question: str) -> bool:
     """Whether a question asks for a figure ("What is the NATO target?", "How much …?"), not a name."""
     return bool(_AMOUNT.search(question))
+
+
+def names_an_amount(text: str) -> bool:
+    """Whether a phrase names a figure that can change ("NATO's defence spending target", "the bridge's fare")."""
+    return bool(_NAMES_AMOUNT.search(text))
 
 
 def find_disagreement(question: str, weighed: Sequence[Weighed], hits: Sequence[Hit], newest_first: bool = True,

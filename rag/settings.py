@@ -62,6 +62,12 @@ class AnswerSettings(BaseModel):
                                                      "refusal: the passages found do not answer the question.")
     claim_relevance: float = Field(-2.0, description="Cross-encoder score a cited sentence must reach for an answer "
                                                     "sentence to count as supported.")
+    timeline_passages: int = Field(16, gt=0, le=60, description="Passages a timeline answer's events are found in.")
+    timeline_events: int = Field(8, gt=0, description="Most events in a timeline answer.")
+    timeline_per_article: int = Field(4, gt=0, description="Most events one article gives a timeline.")
+    timeline_margin: float = Field(6.0, ge=0, description="An event's sentence scores (cross-encoder, against the "
+                                                          "story) at most this much below the best one.")
+    timeline_floor: float = Field(-1.0, description="Least cross-encoder score of an event's sentence.")
 
 
 class LLMSettings(BaseModel):

@@ -10,9 +10,9 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 
-from rag.accounts import ROLES
-from rag.export import conversation_json, conversation_markdown
+from ui.accounts import ROLES
 from ui.api_deps import Admin, Reader, conversations, log, tokens
+from ui.export import conversation_json, conversation_markdown
 
 router = APIRouter()
 

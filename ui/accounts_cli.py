@@ -12,14 +12,14 @@ import json
 import sys
 from typing import Any
 
-from rag.accounts import ROLES
+from ui.accounts import ROLES
 
 
 def _stores(args: argparse.Namespace) -> Any:
     from index.db import catalogue_database
-    from rag.accounts import TokenStore
-    from rag.conversations import ConversationStore
+    from ui.accounts import TokenStore
     from ui.cli import _settings
+    from ui.conversations import ConversationStore
 
     db = catalogue_database(_settings(args).index)
     return TokenStore(db), ConversationStore(db)
@@ -84,7 +84,7 @@ def cmd_history_delete(args: argparse.Namespace) -> int:
 
 
 def cmd_history_export(args: argparse.Namespace) -> int:
-    from rag.export import conversation_json, conversation_markdown
+    from ui.export import conversation_json, conversation_markdown
 
     conv = _stores(args)[1].get(args.conversation_id, owner=None)
     out = (json.dumps(conversation_json(conv), indent=2, ensure_ascii=False) + "\n" if args.format == "json"

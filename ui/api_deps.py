@@ -23,11 +23,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from index.db import catalogue_database
 from index.errors import BackendUnavailable, ConfigError, IndexBusy, InputError, NewsdeskError, NotFound
 from index.settings import IndexSettings
-from rag.accounts import LOCAL, Caller, Role, TokenStore
 from rag.assistant import Assistant
-from rag.conversations import ConversationStore
-from rag.limits import RateLimiter
 from rag.settings import Settings
+from ui.accounts import LOCAL, Caller, Role, TokenStore
+from ui.conversations import ConversationStore
+from ui.limits import RateLimiter
 
 log = logging.getLogger("newsdesk.api")
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import streamlit as st
 
 from index.db import catalogue_database
-from rag.accounts import LOCAL, Caller, TokenStore
-from rag.conversations import ConversationStore
-from rag.limits import RateLimiter
 from rag.settings import Settings
+from ui.accounts import LOCAL, Caller, TokenStore
+from ui.conversations import ConversationStore
+from ui.limits import RateLimiter
 
 _TOKEN = "_newsdesk_token"
 

@@ -5,16 +5,19 @@ comes back to it; the id alone opens nothing: another user's conversation is not
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
 from index.errors import NewsdeskError
-from rag.accounts import Caller
-from rag.export import conversation_markdown, turns_markdown
 from rag.types import Turn
+from ui.accounts import Caller
 from ui.app_auth import sign_out, stores
+from ui.export import conversation_markdown, turns_markdown
 
 _ID = "conversation_id"
+_SEEN = "last_visit"  # epoch seconds of the reader's previous visit
 
 
 def start_history(caller: Caller) -> DeltaGenerator:
@@ -84,8 +87,20 @@ def save_turn(caller: Caller, turn: Turn) -> None:
         st.query_params["c"] = current
 
 
+def last_visit(caller: Caller) -> date | None:
+    """The day the reader was last in the open conversation (its last answer before this visit), else in their
+    latest one: what "since my last visit" means (rag/timeline.py)."""
+    seen = st.session_state.get(_SEEN)
+    if seen is None:
+        latest = stores()[1].list(caller.name)
+        seen = latest[0].updated_at if latest else None
+        st.session_state[_SEEN] = seen
+    return datetime.fromtimestamp(seen).date() if seen else None
+
+
 def _load(caller: Caller, conversation_id: str) -> None:
     conv = stores()[1].get(conversation_id, owner=caller.name)
+    st.session_state[_SEEN] = conv.updated_at  # read before this visit adds anything
     st.session_state["turns"] = conv.history()
     st.session_state[_ID] = conv.conversation_id
     st.query_params["c"] = conv.conversation_id

@@ -22,8 +22,8 @@ HELP = ("Ask a question, or: /new  /since YYYY-MM-DD  /until YYYY-MM-DD  /outlet
 def run_chat(assistant: Any, stdin: TextIO, stdout: TextIO, as_of: date | None = None, filters: Any = None,
              stream: bool = True) -> int:
     """The read-answer loop; returns the exit code. Answers stream when `stream` (a terminal)."""
-    from rag.export import turns_markdown
     from rag.types import Filters, Turn
+    from ui.export import turns_markdown
     from ui.render import answer_to_text
 
     turns: list[Turn] = []

@@ -160,10 +160,10 @@ def _when(timestamp: float) -> str:
 
 
 def cmd_alerts(args: argparse.Namespace) -> int:
-    """`newsdesk alerts add|list|remove|check`: the local user's alerts (rag/alerts.py)."""
+    """`newsdesk alerts add|list|remove|check`: the local user's alerts (ui/alerts.py)."""
     from index.news_index import NewsIndex
-    from rag.accounts import LOCAL_USER
-    from rag.alerts import alert_dict, unread_counts
+    from ui.accounts import LOCAL_USER
+    from ui.alerts import alert_dict, unread_counts
 
     settings = _settings(args)
     if args.alerts_command == "check":
@@ -203,9 +203,9 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
 
 def check_alerts(assistant: Any, show: Callable[[Any], None] | None = None) -> list[Any]:
-    """Check each of the local user's alerts (rag/alerts.py `check_alert`), showing each one's news as it comes."""
-    from rag.accounts import LOCAL_USER
-    from rag.alerts import check_alert
+    """Check each of the local user's alerts (ui/alerts.py `check_alert`), showing each one's news as it comes."""
+    from ui.accounts import LOCAL_USER
+    from ui.alerts import check_alert
 
     found = []
     for alert in assistant.index.alerts.list(LOCAL_USER):
@@ -303,7 +303,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     if problem := question_problem(args.question, _settings(args).api.max_question_chars):
         raise InputError(problem)  # exit 1 before any search, as the API answers 422
     assistant = _assistant(args)
-    stream = assistant.stream(args.question, k=args.k, as_of=args.as_of, filters=filters_from(assistant, args))
+    stream = assistant.stream(args.question, k=args.k, as_of=args.as_of, filters=filters_from(assistant, args),
+                              timeline=args.timeline)
     if not args.json and sys.stdout.isatty():
         for token in stream.tokens():
             print(token, end="", flush=True)
@@ -515,6 +516,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--backend", choices=["local", "openai", "extractive"], default=None)
     s.add_argument("--as-of", type=_iso_day, default=None, metavar="YYYY-MM-DD",
                    help="Ask as of this day: 'last week' and the recent articles count from it (default: today).")
+    s.add_argument("--timeline", action="store_true",
+                   help="Answer with the story's dated events, oldest first, each cited (questions that ask how "
+                        "something developed get one anyway).")
     add_filter_flags(s)
     s.set_defaults(func=cmd_ask)
 

@@ -33,6 +33,8 @@ class AskRequest(BaseModel):
     outlets: list[str] = Field(default_factory=list, max_length=50, description="Only articles of these outlets.")
     conversation_id: str | None = Field(None, max_length=100, description="One of your conversations: its turns "
                                         "are the history for follow-ups, and this answer is saved to it.")
+    timeline: bool = Field(False, description="Answer with the story's dated events (questions that ask how "
+                                              "something developed get one anyway).")
 
 
 class ArticleIn(BaseModel):
@@ -65,7 +67,8 @@ def ask(req: AskRequest, request: Request, caller: Reader) -> dict[str, Any]:
     history = (conversations().get(req.conversation_id, owner=caller.name).history()
                if req.conversation_id is not None else [])
     charge_answer(request, caller, s)
-    answer = assistant().ask(req.question, history=history, k=req.k, as_of=req.as_of, filters=filters)
+    answer = assistant().ask(req.question, history=history, k=req.k, as_of=req.as_of, filters=filters,
+                             timeline=req.timeline)
     if req.conversation_id is None:
         return answer.to_dict()
     conversations().add_turn(req.conversation_id, Turn(answer.question, answer), owner=caller.name)

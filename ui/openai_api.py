@@ -30,11 +30,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from index.errors import InputError, NewsdeskError
 from rag.assistant import AnswerStream
-from rag.export import sources_markdown
 from rag.followup import standalone
 from rag.prompts import REFUSAL_TEXT
 from rag.types import Answer, Turn
 from ui.api_deps import Reader, assistant, charge_answer, check_question, conversations, settings
+from ui.export import sources_markdown
 
 MODEL_ID = "newsdesk"
 router = APIRouter(prefix="/v1")
@@ -173,7 +173,7 @@ def chat_completions(body: ChatRequest, request: Request, caller: Reader) -> Res
 def answer_fields(answer: Answer) -> dict[str, Any]:
     """The Answer contract's fields a chat client may use beside the text."""
     d = answer.to_dict()
-    out = {k: d[k] for k in ("answer", "refused", "citations", "unsupported_sentences", "dropped_markers")}
+    out = {k: d[k] for k in ("answer", "refused", "citations", "unsupported_sentences", "dropped_markers", "timeline")}
     if answer.notice:
         out["notice"] = answer.notice
     return out

@@ -8,10 +8,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from rag.prompts import short_date
+from rag.timeline import when
 from rag.types import REFUSAL_REASONS, Answer, Citation
+from rag.values import extract_values
 
 if TYPE_CHECKING:  # types only: rendering needs no database or model code
-    from rag.alerts import AlertNews, NewsSource
+    from ui.alerts import AlertNews, NewsSource
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~$])")
 _MD_LINE_START = re.compile(r"^(\s*)([#+\-=]|\d+[.)])", re.M)
@@ -61,6 +63,35 @@ def differ_rows(answer: Answer) -> list[tuple[str, str, str, int | None]]:
     return rows
 
 
+def timeline_rows(answer: Answer) -> list[tuple[str, str, str]]:
+    """A timeline answer's events as rows: (when, the event, its markers '[1][2]'); the line on where things stood
+    before a "since" day says so in its `when`."""
+    return [(("Before: " if e.before else "") + when(e), e.event, "".join(f"[{n}]" for n in e.citations))
+            for e in answer.timeline]
+
+
+def timeline_figures(answer: Answer) -> list[tuple[str, float, str]]:
+    """(ISO day, value, as written) of the figure each event gives, when the events tell the story of one figure
+    (each gives exactly one percentage, or one amount in one currency, and there are two or more): what the app
+    charts beside the timeline. [] otherwise."""
+    points = []
+    for e in answer.timeline:
+        values = [v for v in extract_values(e.event) if v.kind in ("percent", "money")]
+        if len(values) != 1:
+            continue
+        v = values[0]
+        unit, _, amount = v.norm.rpartition(" ") if v.kind == "money" else ("%", "", v.norm)
+        try:
+            number = float(amount.split("-")[-1])  # a range "3-3.5" is charted at its top
+        except ValueError:
+            continue
+        points.append((unit, e.date, number, v.text))
+    units = {u for u, _, _, _ in points}
+    if len(points) < 2 or len(units) != 1:
+        return []
+    return [(day, number, text) for _, day, number, text in points]
+
+
 def answer_markdown(answer: Answer) -> str:
     """The answer for a chat bubble (without its timeline): text escaped, markers kept as bold [n]."""
     escaped = escape_markdown(split_timeline(answer.text)[0] if answer.sources_differ else answer.text)
@@ -107,11 +138,12 @@ def answer_to_text(answer: Answer) -> str:
         lines += ["", f"Note: {answer.notice}"]
     if answer.citations:
         lines += ["", "Sources:"]
-        for c in answer.citations:
-            flag = "" if c.supported else "  (does not support the sentence citing it)"
-            lines.append(f"  {source_label(c)}{flag}")
-            if c.hit.meta.url:
-                lines.append(f"      {c.hit.meta.url}")
+        for i, c in enumerate(answer.citations):
+            if i == 0 or answer.citations[i - 1].n != c.n:  # a timeline cites several sentences of one source
+                flag = "" if c.supported else "  (does not support the sentence citing it)"
+                lines.append(f"  {source_label(c)}{flag}")
+                if c.hit.meta.url:
+                    lines.append(f"      {c.hit.meta.url}")
             lines.append(f"      “{c.quote}”")
             if also := also_in_line(c):
                 lines.append(f"      {also}")

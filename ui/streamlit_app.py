@@ -10,9 +10,10 @@ from index.errors import NewsdeskError
 from index.feed_store import FeedRecord
 from rag.assistant import Assistant
 from rag.settings import Settings
+from rag.timeline import with_last_visit
 from rag.types import Answer, Filters, Turn
 from ui.app_auth import admit_question, signed_in
-from ui.app_history import answer_download, save_turn, show_history, start_history
+from ui.app_history import answer_download, last_visit, save_turn, show_history, start_history
 from ui.render import (
     also_in_line,
     answer_markdown,
@@ -22,6 +23,8 @@ from ui.render import (
     refusal_words,
     scope_line,
     source_label,
+    timeline_figures,
+    timeline_rows,
 )
 
 st.set_page_config(page_title="Newsdesk", page_icon="🗞️", layout="wide")
@@ -61,7 +64,10 @@ def render_answer(answer: Answer) -> None:
             with st.expander(escape_markdown(label)):
                 _highlighted(hit.chunk.article_id, hit.chunk.start, hit.chunk.end)
         return
-    st.markdown(answer_markdown(answer))
+    if answer.timeline:
+        render_timeline(answer)
+    else:
+        st.markdown(answer_markdown(answer))
     if answer.sources_differ:
         with st.container(border=True):
             st.markdown("**Sources differ** — each figure with its date and source, " +
@@ -78,6 +84,27 @@ def render_answer(answer: Answer) -> None:
             if also := also_in_line(c):
                 st.caption(escape_markdown(also))
             _highlighted(c.hit.chunk.article_id, c.start, c.end)
+
+
+def render_timeline(answer: Answer) -> None:
+    """The events top to bottom, oldest first, each with its day and sources; beside them, when the events tell
+    the story of one figure (a target, a fare), that figure over time."""
+    figures = timeline_figures(answer)
+    events, chart = st.columns([3, 2]) if figures else (st.container(), None)
+    with events:
+        for when, event, markers in timeline_rows(answer):
+            day, line = st.columns([1, 4])
+            day.markdown(f"**{escape_markdown(when)}**")
+            line.markdown(f"{escape_markdown(event)} **{markers}**")  # markers are "[1][2]": digits only
+    if chart is not None:
+        import altair as alt
+        import pandas as pd
+
+        data = pd.DataFrame([{"date": day, "value": value, "as written": text} for day, value, text in figures])
+        with chart:
+            st.altair_chart(alt.Chart(data).mark_line(point=True).encode(
+                x=alt.X("date:T", title=None), y=alt.Y("value:Q", title=None),
+                tooltip=["date:T", "as written:N"]), width="stretch")
 
 
 def _oldest_first(answer: Answer) -> bool:
@@ -192,7 +219,8 @@ def main() -> None:
             try:
                 as_of = st.session_state.get("as_of")
                 filters = assistant.check_filters(_filters())
-                stream = assistant.stream(question, history=turns, filters=filters,
+                asked = with_last_visit(question, last_visit(caller))
+                stream = assistant.stream(asked, history=turns, filters=filters,
                                           as_of=as_of if isinstance(as_of, date) and as_of != date.today() else None)
                 with slot.container():
                     st.write_stream(stream.tokens())

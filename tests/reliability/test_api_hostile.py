@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index.db import catalogue_database
-from rag.accounts import TokenStore
-from rag.conversations import ConversationStore
 from rag.settings import Settings
+from ui.accounts import TokenStore
+from ui.conversations import ConversationStore
 
 CHAT = {"model": "newsdesk"}
 USER = {"role": "user", "content": "Who met Biden on Monday?"}

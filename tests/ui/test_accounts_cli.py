@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 
 from index.db import catalogue_database
-from rag.accounts import TokenStore
-from rag.conversations import ConversationStore
 from rag.settings import Settings
 from tests.conftest import REPO, free_port, wait_until_up
-from tests.rag.test_conversations import make_answer
+from tests.ui.test_conversations import make_answer
+from ui.accounts import TokenStore
 from ui.accounts_cli import is_loopback
 from ui.cli import main
+from ui.conversations import ConversationStore
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

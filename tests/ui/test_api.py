@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from rag.accounts import TokenStore
 from rag.settings import Settings
+from ui.accounts import TokenStore
 
 STOLTENBERG = "Stoltenberg and Biden met on Monday"
 
@@ -235,3 +235,16 @@ def test_log_records_never_carry_a_token() -> None:
     assert shown("uvicorn.error", "header Authorization: Bearer %s", "sk-123") == \
         "header Authorization: Bearer [redacted]"
     assert shown("newsdesk.api", "send_message and_more stay") == "send_message and_more stay"
+
+
+def test_a_timeline_answer_carries_its_events_beside_the_citations(client: TestClient) -> None:
+    question = [{"role": "user", "content": "How did NATO's defence spending target change over time?"}]
+    body = _completion(client, question)
+    assert body["refused"] is False and body["timeline"], body
+    numbers = {c["n"] for c in body["citations"]}
+    assert all(set(e["citations"]) <= numbers for e in body["timeline"])
+    assert [e["date"] for e in body["timeline"]] == sorted(e["date"] for e in body["timeline"])
+    last = _events(client, question)[-1]
+    assert last["timeline"] == body["timeline"]
+    r = client.post("/ask", json={"question": "NATO defence spending target", "timeline": True})
+    assert r.status_code == 200 and r.json()["timeline"], r.text

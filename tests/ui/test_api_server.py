@@ -19,8 +19,8 @@ import httpx
 import pytest
 
 from index.db import Database, sqlite_url
-from rag.accounts import TokenStore
 from tests.conftest import MODEL_DIR, REPO, free_port, wait_until_up
+from ui.accounts import TokenStore
 
 pytestmark = pytest.mark.e2e
 

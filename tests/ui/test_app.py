@@ -172,3 +172,24 @@ def test_a_cited_wire_story_shows_where_else_it_ran(app: AppTest) -> None:
     captions = [c.value for c in app.caption if "also in:" in c.value]
     assert captions, [c.value for c in app.caption]
     assert sum(o in captions[0] for o in ("Reuters", "The Denver Post", "The Age")) == 2, captions
+
+
+def test_a_timeline_is_drawn_with_a_chart_of_its_figure(app: AppTest) -> None:
+    app.chat_input[0].set_value("How did NATO's defence spending target change over time?").run()
+    assert not app.exception
+    text = _all_markdown(app)
+    assert "**2014**" in text and "**24 Nov 2020**" in text and "**12 Feb 2025**" in text
+    assert "The current 2% target has been in place since 2014" in text
+    assert app.get("arrow_vega_lite_chart") or app.get("vega_lite_chart"), "no chart of the target over time"
+    labels = [e.label for e in app.expander]
+    assert any("dpa" in label for label in labels) and any("Washington Post" in label for label in labels), labels
+
+
+def test_since_my_last_visit_counts_from_the_last_visit(app: AppTest) -> None:
+    app.session_state["last_visit"] = 1735732800.0  # 2025-01-01 12:00 UTC: the 2025 article's news is new
+    app.chat_input[0].set_value("What changed in NATO's defence spending target since my last visit?").run()
+    assert not app.exception
+    text = _all_markdown(app)
+    # Where things stood: the latest event up to that day (the 20% rise "in 2024"); 2014 and 2020 are not shown.
+    assert "**Before: 2024**" in text and "**12 Feb 2025**" in text, text
+    assert "**24 Nov 2020**" not in text and "**2014**" not in text

@@ -9,10 +9,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from index.db import catalogue_database
-from rag.accounts import TokenStore
-from rag.conversations import ConversationStore
 from rag.settings import Settings
 from tests.conftest import REPO
+from ui.accounts import TokenStore
+from ui.conversations import ConversationStore
 
 APP = str(REPO / "ui" / "streamlit_app.py")
 
@@ -91,7 +91,7 @@ def test_answers_are_saved_and_reopened_from_the_url(tokens: dict[str, str]) -> 
 
 def test_another_users_conversation_id_opens_nothing(tokens: dict[str, str]) -> None:
     from rag.types import Turn
-    from tests.rag.test_conversations import make_answer
+    from tests.ui.test_conversations import make_answer
 
     theirs = conversations().create("ed", "Ed's secret research")
     conversations().add_turn(theirs.conversation_id, Turn("Ed's question", make_answer("Ed's question")), owner="ed")

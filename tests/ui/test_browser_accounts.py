@@ -16,8 +16,8 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def app(seeded: Path) -> Iterator[tuple[str, str]]:
     from index.db import catalogue_database
-    from rag.accounts import TokenStore
     from rag.settings import Settings
+    from ui.accounts import TokenStore
 
     token = TokenStore(catalogue_database(Settings().index)).add("rita", "reader")
     with streamlit_app() as url:

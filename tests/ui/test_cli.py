@@ -192,3 +192,19 @@ def test_an_empty_question_is_refused_before_any_search(capsys: pytest.CaptureFi
 
     assert main(["ask", "   "]) == 1
     assert "The question is empty." in capsys.readouterr().err
+
+
+def test_ask_timeline_prints_a_dated_list_and_json(capsys: pytest.CaptureFixture[str], seeded: Path) -> None:
+    code, out, _ = run(capsys, "ask", "NATO defence spending target", "--timeline")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("- 2014: The current 2% target has been in place since 2014 ["), out
+    assert any(line.startswith("- 24 Nov 2020: ") for line in lines), out
+    assert "Sources:" in out and "dpa" in out and "The Washington Post" in out
+    code, out, _ = run(capsys, "ask", "How did NATO's defence spending target change over time?", "--json")
+    answer = json.loads(out)
+    assert code == 0 and answer["backend"] == "timeline" and not answer["refused"]
+    days = [e["date"] for e in answer["timeline"]]
+    assert days == sorted(days) and "2020-11-24" in days and "2025-02-12" in days
+    numbers = {c["n"] for c in answer["citations"]}
+    assert all(set(e["citations"]) <= numbers for e in answer["timeline"])

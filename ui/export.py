@@ -13,8 +13,8 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from rag.conversations import Conversation
 from rag.types import Answer, Citation, Turn
+from ui.conversations import Conversation
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~$])")
 _LINE_START = re.compile(r"^(\s*)([#+\-=]|\d+[.)])", re.M)

@@ -9,8 +9,8 @@ import pytest
 
 from index.db import Database, sqlite_url
 from index.errors import InputError, NotFound
-from rag.accounts import LOCAL, TOKEN_PREFIX, Caller, TokenStore, hash_token
-from rag.limits import RateLimiter
+from ui.accounts import LOCAL, TOKEN_PREFIX, Caller, TokenStore, hash_token
+from ui.limits import RateLimiter
 
 
 @pytest.fixture

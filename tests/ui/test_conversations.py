@@ -11,9 +11,9 @@ import pytest
 from index.db import Database, sqlite_url
 from index.errors import InputError, NotFound
 from index.types import ArticleMeta, Chunk
-from rag.conversations import ConversationStore, title_from
-from rag.export import answer_markdown, conversation_json, conversation_markdown, turns_json, turns_markdown
 from rag.types import Answer, Citation, Hit, Timings, Turn
+from ui.conversations import ConversationStore, title_from
+from ui.export import answer_markdown, conversation_json, conversation_markdown, turns_json, turns_markdown
 
 TEXT = "NATO chief Jens Stoltenberg said on Tuesday that Biden will insist on higher defence spending."
 

@@ -1,0 +1,283 @@
+"""Timeline answers: a story's dated events in date order, each one sentence that a cited passage states.
+
+Built in code, not written by the model. Asked for a timeline, the 1.5B model merged events of different days into
+one sentence and dated them by the article it read last; sentences of the articles are true by construction, their
+dates are read from their words, and the first event shows as soon as retrieval is done (no prompt to evaluate).
+
+1. `asks_for_timeline`: "How did … develop/change/unfold?", "timeline of …", "what happened … since …", "what has
+   changed … since …" (or `ask --timeline`).
+2. `subject`: the question without its asking words ("How did NATO's defence spending target change over
+   time?" -> "NATO's defence spending target"): what the sentences are weighed against.
+3. The prose sentences of the retrieved passages are weighed against the subject by the cross-encoder, each after
+   its article's title (a sentence dated by its words gets a bonus); the best ones within `margin` of the best,
+   at most `per_article` of an article and `most` in all, are the events. The story of a figure (a target, a
+   fare, a budget) is told by the sentences that give one.
+4. `date_of` dates each: the day its words give ("on Tuesday" in an article of 2025-03-04 is 2025-03-04,
+   "yesterday" the day before, "since 2014" the year 2014), else its article's day. A time after the article's
+   day is a plan ("by 2030", "next week"), not when the event happened: the article's day dates it. A sentence
+   dated by its words is cut to the clause that holds the date ("The current 2% target has been in place since
+   2014" without ", but Trump wants a higher figure", which is 2025's news).
+5. Near-identical sentences of one day (wire copies, outlets repeating each other) are one event citing each.
+6. "What changed since DAY?": the events after that day, and one line (`before`) on the latest event up to it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from index.keyword import tokenize
+from rag._calendar import WEEKDAYS
+from rag.claims import clause_span
+from rag.conflicts import names_an_amount
+from rag.prompts import short_date
+from rag.prose import in_context, prose_spans
+from rag.reading import Scorer
+from rag.types import Hit, TimelineEvent
+from rag.values import extract_values
+
+_ASKS = re.compile(
+    r"\bhow (?:did|has|have|does|do|had)\b.{0,120}?\b(?:develop|evolv|unfold|chang|progress|shift|play(?:ed)? out"
+    r"|turn(?:ed)? out|come about|came about|escalat|grow|grew)\w*"
+    r"|\btime-?lines?\b|\bchronolog\w*|\bsequence of events\b|\bhistory of\b|\bover (?:time|the (?:years|months|weeks"
+    r"|past))\b|\bwhat (?:has |have )?happened\b.{0,120}?\bsince\b|\bwhat(?:'s| has| have)? changed\b"
+    r"|\b(?:latest )?developments (?:in|on|of|since)\b|\bstep by step\b",
+    re.I)
+_SINCE_CHANGE = re.compile(r"\b(?:changed?|new|happened|developments?|news)\b.{0,120}?\bsince\b", re.I)
+# The asking words around the subject: "How did … change over time?" -> "…".
+_ASKING = re.compile(
+    r"^\s*(?:how (?:did|has|have|does|do|had)|what (?:is|was) the (?:time-?line|history|chronology) of"
+    r"|(?:give|show|tell) (?:me )?(?:a |the )?(?:time-?line|history|chronology) of|time-?line of|chronology of"
+    r"|history of|what (?:has |have )?(?:happened|changed) (?:in|to|with|at|on|about)"
+    r"|what(?:'s| is) new (?:in|on|about|with)|what are the latest developments (?:in|on))\s+"
+    r"|\s+(?:develop|evolve|unfold|change|progress|shift|play out|turn out|come about|escalate|grow)\w*\b.*$"
+    r"|\s+(?:since|over)\b.*$|\?\s*$",
+    re.I)
+_PLAN_BEFORE = re.compile(r"\b(?:by|until|till|before|through|within|next|coming|due|ahead of|from now|in the next"
+                          r"|starting|from|effective)\s+(?:the\s+)?$", re.I)
+_RELATIVE = re.compile(r"\b(?:(?P<yesterday>yesterday|last night)|(?P<today>today|tonight|this (?:morning|afternoon"
+                       r"|evening)|earlier today))\b", re.I)
+_DATED_BONUS = 2.0
+_SPECULATION_COST = 2.0
+# Comment, not news: "One loss, and all this could unravel."
+_SPECULATION = re.compile(r"\b(?:could|might|would|may|perhaps|maybe|if)\b", re.I)
+# A sentence about what is to come: its weekday or day is the next one ("Yedidia will continue his testimony on
+# Thursday", written on a Wednesday, is that Thursday).
+_FUTURE = re.compile(r"\bwill\b|\b(?:is|are) (?:set|scheduled|expected|due)\b", re.I)
+_WEEKDAY_INDEX = {d: i for i, d in enumerate(WEEKDAYS)}
+
+
+@dataclass(frozen=True, slots=True)
+class Dated:
+    """When a sentence says its event happened."""
+
+    day: date
+    precision: str  # "day" | "month" | "year"
+    dated_by: str  # "text" | "article"
+    span: tuple[int, int] | None = None  # the date's words in the sentence (None: dated by the article)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """An event with its sources: (hit, start, end) of each sentence that states it, best first."""
+
+    dated: Dated
+    text: str
+    sources: tuple[tuple[Hit, int, int], ...]
+    score: float
+
+    def to_timeline(self, number: dict[str, int], before: bool = False) -> TimelineEvent:
+        d = self.dated
+        return TimelineEvent(d.day.isoformat(), self.text,
+                             tuple(sorted({number[h.chunk.chunk_id] for h, _, _ in self.sources})),
+                             d.dated_by, d.precision, before)
+
+
+def asks_for_timeline(question: str) -> bool:
+    """Whether the question asks how something developed over time."""
+    return bool(_ASKS.search(question))
+
+
+def asks_since(question: str) -> bool:
+    """Whether it asks what changed or happened since a day ("What has changed in X since March 10?")."""
+    return bool(_SINCE_CHANGE.search(question))
+
+
+_LAST_VISIT = re.compile(r"\bsince (?:my|our|the) last (?:visit|look|check|time here)\b|\bsince I (?:last )?"
+                         r"(?:last )?(?:visited|looked|checked|was here)(?: last)?\b", re.I)
+
+
+def with_last_visit(question: str, last_visit: date | None) -> str:
+    """"What changed since my last visit?" with the day of that visit ("… since 2026-12-01?"); unchanged when the
+    question does not say it or there was no visit."""
+    if last_visit is None:
+        return question
+    return _LAST_VISIT.sub(f"since {last_visit.isoformat()}", question)
+
+
+def subject(question: str) -> str:
+    """The question without its asking and time words: what it asks the story of."""
+    words = _ASKING.sub("", question)
+    words = _ASKING.sub("", words)  # the tail after the head is cut
+    return words.strip(" ,.;:?") or question
+
+
+def _day(published: str | None) -> date | None:
+    try:
+        return date.fromisoformat((published or "")[:10])
+    except ValueError:
+        return None
+
+
+def date_of(sentence: str, published: date) -> Dated:
+    """When the sentence says its event happened (module docstring, step 4); the article's day otherwise."""
+    latest = published + timedelta(days=1)  # an event reported "today" in another time zone
+    ahead = bool(_FUTURE.search(sentence))
+    for value in extract_values(sentence):
+        if value.kind not in ("date", "year") or _PLAN_BEFORE.search(sentence, max(0, value.start - 20),
+                                                                     value.start):
+            continue
+        found = _resolve(value.norm, value.kind, published, ahead)
+        if found and (found[0] <= latest or ahead and value.kind == "date"):
+            return Dated(found[0], found[1], "text", (value.start, value.end))
+    m = _RELATIVE.search(sentence)
+    if m and not _PLAN_BEFORE.search(sentence, max(0, m.start() - 20), m.start()):
+        day = published - timedelta(days=1) if m.group("yesterday") else published
+        return Dated(day, "day", "text", m.span())
+    return Dated(published, "day", "article")
+
+
+def _resolve(norm: str, kind: str, published: date, ahead: bool = False) -> tuple[date, str] | None:
+    """A date value (rag/values.py's norm) as a day and its precision, counted from the article's day: back to the
+    latest such day, or forward to the next one within two months when the sentence is about what is to come."""
+    if kind == "year":
+        if not norm.isdigit() or int(norm) >= published.year:
+            return None  # a decade, or this year: the article's day says more
+        return date(int(norm), 1, 1), "year"
+    if norm in _WEEKDAY_INDEX:  # the latest such day up to the article's ("on Monday"), or the next one
+        if ahead:
+            return published + timedelta(days=(_WEEKDAY_INDEX[norm] - published.weekday()) % 7), "day"
+        back = (published.weekday() - _WEEKDAY_INDEX[norm]) % 7
+        return published - timedelta(days=back), "day"
+    parts = norm.split("-")
+    try:
+        if norm.startswith("--"):  # month (and day) without a year: the latest one up to the article's day
+            month, day = int(parts[2]), int(parts[3]) if len(parts) > 3 else None
+            year = published.year
+            candidate = date(year, month, day or 1)
+            if candidate > published + timedelta(days=1):
+                if ahead and (candidate - published).days <= 62:
+                    return candidate, "day" if day else "month"
+                if (candidate - published).days < 150:
+                    return None  # later this year: a plan
+                candidate = date(year - 1, month, day or 1)
+            return candidate, "day" if day else "month"
+        if len(parts) == 2:
+            return date(int(parts[0]), int(parts[1]), 1), "month"
+        return date(int(parts[0]), int(parts[1]), int(parts[2])), "day"
+    except (ValueError, IndexError):
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Sentence:
+    hit: Hit
+    start: int  # absolute offsets in the article text
+    end: int
+    text: str
+
+
+def _sentences(hits: Sequence[Hit], most: int) -> list[_Sentence]:
+    seen: set[tuple[str, int]] = set()
+    out = []
+    for h in hits:
+        for a, b in prose_spans(h.chunk):
+            if (h.chunk.article_id, a) in seen:
+                continue  # neighbouring chunks overlap: each sentence once
+            seen.add((h.chunk.article_id, a))
+            text = h.chunk.text[a - h.chunk.start:b - h.chunk.start]
+            if len(text.split()) >= 6 and not text.rstrip().endswith("?"):
+                out.append(_Sentence(h, a, b, text))
+            if len(out) >= most:
+                return out
+    return out
+
+
+def find_events(topic: str, hits: Sequence[Hit], judge: Scorer, *, margin: float = 6.0, floor: float = -1.0,
+                per_article: int = 4, most: int = 8, candidates: int = 160) -> list[Event]:
+    """The story's events in the passages, oldest first (module docstring, steps 3-5).
+
+    Args:
+        topic: what the story is about (`subject` of the question).
+        hits: the retrieved passages, best first.
+        judge: scores texts against the topic (the cross-encoder: the embedder rated "We now look forward to how
+            Biden is positioning himself…" above "The current 2% target has been in place since 2014" for NATO's
+            defence spending target; the cross-encoder put the target first).
+        margin, floor: an event scores at least `floor` and at most `margin` below the best.
+    """
+    sentences = [s for s in _sentences(hits, candidates) if _day(s.hit.meta.published)]
+    if names_an_amount(topic):
+        # The story of a target, a fare, a budget is the story of its figures: a sentence without one is comment.
+        sentences = [s for s in sentences if any(v.kind in ("percent", "money") for v in extract_values(s.text))]
+    if not sentences:
+        return []
+    dates = [date_of(s.text, _day(s.hit.meta.published) or date.min) for s in sentences]
+    # A sentence that says when it happened is an event more surely than one the article's day dates; one that
+    # speculates is comment.
+    judged = judge.score(topic, [in_context(s.hit.meta.title, s.text) for s in sentences])
+    scores = [x + (_DATED_BONUS if d.dated_by == "text" else -_SPECULATION_COST if _SPECULATION.search(s.text) else 0.0)
+              for x, d, s in zip(judged, dates, sentences)]
+    best = max(judged)  # the margin counts from the best judgement, so the bonus ranks and does not raise the bar
+    taken: dict[str, int] = {}
+    events: list[Event] = []
+    for i in sorted(range(len(sentences)), key=lambda i: -scores[i]):
+        s, score, dated = sentences[i], scores[i], dates[i]
+        if score < max(floor, best - margin) or len(events) >= most:
+            break
+        story = s.hit.chunk.article_id
+        if taken.get(story, 0) >= per_article:
+            continue
+        lo, hi = (0, len(s.text)) if dated.span is None else clause_span(s.text, *dated.span)
+        clause = s.text[lo:hi]
+        text = clause.strip().rstrip(",;:")
+        start = s.start + lo + (len(clause) - len(clause.lstrip()))
+        source = (s.hit, start, start + len(text))
+        same = next((e for e in events if e.dated.day == dated.day and _same_event(e.text, text)), None)
+        if same is not None:
+            events[events.index(same)] = Event(same.dated, same.text, (*same.sources, source), same.score)
+            continue
+        taken[story] = taken.get(story, 0) + 1
+        events.append(Event(dated, text, (source,), score))
+    return sorted(events, key=lambda e: (e.dated.day, _day(e.sources[0][0].meta.published) or e.dated.day,
+                                         e.sources[0][1]))
+
+
+def _same_event(a: str, b: str) -> bool:
+    wa, wb = set(tokenize(a)), set(tokenize(b))
+    return bool(wa and wb) and len(wa & wb) / len(wa | wb) >= 0.5
+
+
+def split_since(events: Sequence[Event], since: date) -> tuple[Event | None, list[Event]]:
+    """(the latest event up to `since`, the events after it)."""
+    before = [e for e in events if e.dated.day <= since]
+    return (before[-1] if before else None), [e for e in events if e.dated.day > since]
+
+
+def when(event: TimelineEvent) -> str:
+    """'24 Nov 2020', 'Nov 2020' or '2020', as precise as the event's date."""
+    d = date.fromisoformat(event.date)
+    return str(d.year) if event.precision == "year" else f"{d:%b} {d.year}" if event.precision == "month" \
+        else short_date(event.date)
+
+
+def event_line(event: TimelineEvent) -> str:
+    """One line of the answer text: '- 24 Nov 2020: … [1][2]'."""
+    markers = "".join(f"[{n}]" for n in event.citations)
+    return f"- {when(event)}: {event.event} {markers}"
+
+
+def before_line(event: TimelineEvent, since: date) -> str:
+    markers = "".join(f"[{n}]" for n in event.citations)
+    return f"Before {short_date(since.isoformat())} ({when(event)}): {event.event} {markers}"
