@@ -5,10 +5,12 @@ timeline answer's events to cited news."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 
 from index.alert_store import Alert
 from index.types import ArticleMeta, Chunk
@@ -122,3 +124,79 @@ def test_events_cite_their_articles_once_and_skip_the_before_line() -> None:
                      timeline=timeline)
     assert news_events(refused) == ()
     assert Alert(1, "local", "q", 0.0, 0.0).last_checked_at is None
+
+
+@pytest.fixture
+def client(isolated_env: Path) -> Iterator[TestClient]:
+    from ui import http
+
+    http.assistant.cache_clear()  # a cached Assistant of an earlier test points at another home
+    with TestClient(http.app) as c:
+        yield c
+
+
+def _token(name: str, role: str) -> dict[str, str]:
+    from index.db import catalogue_database
+    from rag.settings import Settings
+    from ui.accounts import TokenStore
+
+    return {"Authorization": f"Bearer {TokenStore(catalogue_database(Settings().index)).add(name, role)}"}
+
+
+def test_api_editors_create_and_each_user_sees_and_checks_their_own(client: TestClient,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from ui import http
+
+    http.assistant().add_paths([TIMELINE / "wage-2022.md"])
+    erin, bob, alice = _token("erin", "editor"), _token("bob", "editor"), _token("alice", "reader")
+    r = client.post("/alerts", headers=erin, json={"question": WAGE})
+    assert r.status_code == 200, r.text
+    alert = r.json()
+    assert alert["question"] == WAGE and alert["unread"] == 0 and alert["last_checked_at"] is None
+    assert client.post("/alerts", headers=alice, json={"question": WAGE}).status_code == 403  # readers do not create
+    assert client.post("/alerts", headers=erin, json={"question": ""}).status_code == 422
+    monkeypatch.setenv("NEWSDESK_API__MAX_QUESTION_CHARS", "100")
+    too_long = client.post("/alerts", headers=erin, json={"question": "x" * 101})
+    assert too_long.status_code == 422 and "the limit is 100" in too_long.json()["detail"]
+
+    http.assistant().add_paths([TIMELINE / "wage-2025.md"])
+    assert [(a["id"], a["unread"]) for a in client.get("/alerts", headers=erin).json()] == [(alert["id"], 1)]
+    aid = alert["id"]
+    assert client.get("/alerts", headers=bob).json() == [] and client.get("/alerts", headers=alice).json() == []
+    for attempt in (client.get(f"/alerts/{aid}/news", headers=bob), client.delete(f"/alerts/{aid}", headers=bob),
+                    client.get("/alerts/999/news", headers=erin)):
+        assert attempt.status_code == 404 and "No alert" in attempt.json()["detail"]
+    assert client.get("/alerts/x/news", headers=erin).status_code == 422
+
+    news = client.get(f"/alerts/{aid}/news", headers=erin).json()
+    assert news["id"] == aid and news["question"] == WAGE and news["events"]
+    assert {c["outlet"] for e in news["events"] for c in e["citations"]} == {"Ardent Daily"}
+    assert client.get(f"/alerts/{aid}/news", headers=erin).json()["events"] == []  # read now
+    assert client.get("/alerts", headers=erin).json()[0]["unread"] == 0
+
+    # Erin, a reader now (a revoked name gets a new token), still sees and checks her alert, but may not delete it.
+    _revoke("erin")
+    erin = _token("erin", "reader")
+    assert [a["id"] for a in client.get("/alerts", headers=erin).json()] == [aid]
+    assert client.get(f"/alerts/{aid}/news", headers=erin).status_code == 200
+    assert client.delete(f"/alerts/{aid}", headers=erin).status_code == 403
+    editor = _token("ed", "editor")
+    assert client.delete(f"/alerts/{aid}", headers=editor).status_code == 404  # not ed's
+    assert client.delete(f"/alerts/{aid}", headers=_token("root", "admin")).status_code == 404
+
+
+def _revoke(name: str) -> None:
+    from index.db import catalogue_database
+    from rag.settings import Settings
+    from ui.accounts import TokenStore
+
+    TokenStore(catalogue_database(Settings().index)).revoke(name)
+
+
+def test_without_tokens_the_api_and_the_cli_share_the_local_users_alerts(client: TestClient,
+                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+    made = client.post("/alerts", json={"question": WAGE}).json()
+    code, out, _ = run(capsys, "alerts", "list", "--json")
+    assert [a["id"] for a in json.loads(out)] == [made["id"]]
+    assert client.delete(f"/alerts/{made['id']}").json() == {"deleted": made["id"]}
+    assert json.loads(run(capsys, "alerts", "list", "--json")[1]) == []
