@@ -188,3 +188,14 @@ def alert_news_text(news: AlertNews) -> str:
         lines.append(f"  {e.date}  {e.event}")
         lines += [f"              {news_source_label(s)}" for s in e.sources]
     return "\n".join(lines)
+
+
+def alert_news_markdown(news: AlertNews) -> str:
+    """An alert check for the app: each event with its day and the articles that report it, escaped."""
+    if not news.events:
+        return escape_markdown(no_news_line(news))
+    lines = [escape_markdown(f"News since {local_time(news.since)} ({news.new_articles} article(s) added):")]
+    for e in news.events:
+        sources = "; ".join(news_source_label(s) for s in e.sources)
+        lines.append(f"- **{escape_markdown(e.date)}** {escape_markdown(e.event)}  \n  *{escape_markdown(sources)}*")
+    return "\n".join(lines)
