@@ -154,6 +154,7 @@ def test_api_editors_create_and_each_user_sees_and_checks_their_own(client: Test
     alert = r.json()
     assert alert["question"] == WAGE and alert["unread"] == 0 and alert["last_checked_at"] is None
     assert client.post("/alerts", headers=alice, json={"question": WAGE}).status_code == 403  # readers do not create
+    assert client.get("/alerts").status_code == 401 and client.get(f"/alerts/{alert['id']}/news").status_code == 401
     assert client.post("/alerts", headers=erin, json={"question": ""}).status_code == 422
     monkeypatch.setenv("NEWSDESK_API__MAX_QUESTION_CHARS", "100")
     too_long = client.post("/alerts", headers=erin, json={"question": "x" * 101})
