@@ -223,6 +223,21 @@ class Catalogue:
                                    "AND outlet IS NOT NULL AND outlet != ''")).all()
         return sorted(r[0] for r in rows)
 
+    # --- what alerts read (index/alert_store.py) ---------------------------------------------
+    def added_since(self, after: float) -> list[tuple[str, float]]:
+        """(article_id, added_at) of the complete articles added after `after` (on the `added_at` clock), oldest
+        first."""
+        with self.reading(snapshot=False) as db:
+            rows = db.execute(text("SELECT article_id, added_at FROM articles WHERE added_at > :t "
+                                   "AND status = 'complete' ORDER BY added_at, article_id"), {"t": after}).all()
+        return [(r[0], float(r[1])) for r in rows]
+
+    def count_added_since(self, after: float) -> int:
+        """How many complete articles were added after `after`."""
+        with self.reading(snapshot=False) as db:
+            return int(db.execute(text("SELECT count(*) FROM articles WHERE added_at > :t AND status = 'complete'"),
+                                  {"t": after}).scalar_one())
+
     # --- wire copies (index/copies.py) ----------------------------------------------------------
     def signatures(self) -> list[tuple[str, bytes]]:
         """(article_id, MinHash signature) of every complete article that has one."""

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
 
+from index.alert_store import AlertStore
 from index.catalogue import ArticleRecord, Catalogue
 from index.chunking import chunk_article
 from index.copies import CopyFinder, from_bytes, to_bytes
@@ -78,6 +79,7 @@ class NewsIndex:
         self.lock: WriteLock = (PostgresWriteLock(db, settings.lock_timeout_s) if db.dialect == "postgresql"
                                 else FileWriteLock(settings.home, settings.lock_timeout_s))
         self.feeds = FeedStore(self.catalogue.db)
+        self.alerts = AlertStore(self.catalogue.db)
         self.embedder: Embedder = embedder or load_embedder(settings.embedding_model, settings.embed_batch)
         self.store = ChunkStore(settings, client, version=self.catalogue.store_version)
         self.keyword = KeywordIndex(settings.keyword_dir)

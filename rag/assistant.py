@@ -204,7 +204,8 @@ def describe(filters: Filters) -> str:
     elif filters.until:
         when = f" published until {filters.until}"
     by = f" by {', '.join(filters.outlets)}" if filters.outlets else ""
-    return f"the filters leave no articles (none{when}{by} is indexed)"
+    among = f" among the {len(filters.article_ids)} article(s) chosen" if filters.article_ids else ""
+    return f"the filters leave no articles (none{when}{by}{among} is indexed)"
 
 
 class _LazyCrossEncoder:
@@ -265,7 +266,7 @@ class Assistant:
             k: passages to answer from (default `settings.retrieval.k`).
             as_of: the day the question is asked as of (default today): "last week" and the recency prior.
             instructions: extra words for the LLM (an answer format); retrieval sees only the question.
-            filters: hard limits on publication day and outlet (check them with `check_filters` first).
+            filters: hard limits on publication day, outlet and articles (check them with `check_filters` first).
             timeline: answer with the story's dated events (rag/timeline.py); questions that ask how something
                 developed get one anyway.
         """

@@ -23,7 +23,8 @@ Fusion (hybrid mode, measured on the MultiHop-RAG and RealTime QA dev splits, do
   tried and cost MultiHop-RAG 1.8 points of evidence recall: its questions qualify one report with a time and
   compare it with another ("the report after October 2, 2023 and the Fortune report"). A time after today
   ("by 2035") is a plan, not a time of events, and changes nothing.
-- The reader's filters (`ask --since/--until/--outlet`) are hard: no chunk outside them is a candidate.
+- The reader's filters (`ask --since/--until/--outlet`, and an alert's new articles) are hard: no chunk outside
+  them is a candidate.
 - Wire copies (one agency story run by several outlets, grouped at ingest: index/copies.py) count as one story:
   the best-ranked copy's chunks stand for the group, and each hit lists the other copies (`Hit.also_in`).
 """
@@ -78,8 +79,8 @@ class Focus:
         """Whether some articles are out of scope (so the lists are searched deeper)."""
         return bool(self.filters)
 
-    def admits(self, outlet: str, day: str) -> bool:
-        return self.filters.admits(outlet, day)
+    def admits(self, article_id: str, outlet: str, day: str) -> bool:
+        return self.filters.admits(article_id, outlet, day)
 
     def matches(self, c: Candidate) -> list[str]:
         """The named outlet and/or day this candidate's article has."""
@@ -141,6 +142,10 @@ def _minmax(values: Sequence[float | None]) -> list[float]:
     return [0.0 if v is None else ((v - lo) / (hi - lo) if hi > lo else 1.0) for v in values]
 
 
+# At most this many article ids go to Chroma as a `where` filter; past it the candidates are filtered instead.
+_ALLOWED_LIMIT = 2000
+
+
 class HybridRetriever:
     def __init__(self, index: NewsIndex, settings: RetrievalSettings) -> None:
         self.index = index
@@ -177,7 +182,7 @@ class HybridRetriever:
             question: what to search for.
             k: how many chunks (default `settings.k`).
             as_of: the question's "today", for the recency prior (default: the real today).
-            filters: hard limits on publication day and outlet.
+            filters: hard limits on publication day, outlet and articles.
             time: the time the question names (rag/scope.py): earlier articles are out, contemporary ones favoured.
         """
         s = self.settings
@@ -190,14 +195,9 @@ class HybridRetriever:
         # a date (their best matches must be candidates) or when some articles are out of scope; the first
         # fetch_k in scope of each are the ordinary lists.
         depth = s.fetch_k * (10 if focus.narrowed else 5 if focus.named else 1)
-        allowed = None
-        if filters:
-            f = filters
-            allowed = self.index.catalogue.article_ids_published(f.since.isoformat() if f.since else None,
-                                                                 f.until.isoformat() if f.until else None,
-                                                                 f.outlets, limit=2000)
-            if allowed is not None and not allowed:
-                return Retrieval((), 0.0, nothing_in_scope=True)
+        allowed = self._allowed(filters, complete)
+        if allowed is not None and not allowed:
+            return Retrieval((), 0.0, nothing_in_scope=True)
         vector = self.index.embedder.embed_query(question)
         stored = self.index.store.query(vector, depth, with_metadata=False, article_ids=allowed)
         # Chunks of pending/removed articles are never shown.
@@ -205,7 +205,8 @@ class HybridRetriever:
         keyword = self.index.search_keywords(question, depth, generation) if s.mode != "dense" else []
         if focus.narrowed:
             meta = self.index.catalogue.outlets_and_days([article_id_of(cid) for cid, _ in [*dense, *keyword]])
-            dense, keyword = ([(cid, v) for cid, v in side if (m := meta.get(article_id_of(cid))) and focus.admits(*m)]
+            dense, keyword = ([(cid, v) for cid, v in side
+                               if (m := meta.get(a := article_id_of(cid))) and focus.admits(a, *m)]
                               for side in (dense, keyword))
         best = max((v for _, v in dense[: s.fetch_k]), default=0.0)
         similarity = dict(dense)
@@ -221,6 +222,24 @@ class HybridRetriever:
             best = max([best, *(c.dense for c in candidates if c.dense is not None)])
             ranked = fuse(candidates, boosts(candidates, focus, s), s.dense_weight, s.keyword_weight)
         return Retrieval(tuple(self._hits(ranked, k, similarity)), best)
+
+    def _allowed(self, filters: Filters, complete: set[str]) -> list[str] | None:
+        """The complete articles the filters leave, when few enough to hand to Chroma; None when there are no
+        filters or too many (the candidates are then filtered instead, by `Focus.admits`)."""
+        f = filters
+        dated = bool(f.since or f.until or f.outlets)
+        if f.article_ids:
+            # Ids of removed (or not yet complete) articles leave nothing; a date or outlet narrows further.
+            ids = [a for a in dict.fromkeys(f.article_ids) if a in complete]
+            if dated:
+                meta = self.index.catalogue.outlets_and_days(ids)
+                ids = [a for a in ids if a in meta and f.admits(a, *meta[a])]
+            return ids if len(ids) <= _ALLOWED_LIMIT else None
+        if dated:
+            return self.index.catalogue.article_ids_published(f.since.isoformat() if f.since else None,
+                                                              f.until.isoformat() if f.until else None,
+                                                              f.outlets, limit=_ALLOWED_LIMIT)
+        return None
 
     def _candidates(self, vector: Sequence[float], dense: list[tuple[str, float]], keyword: list[tuple[str, float]],
                     focus: Focus) -> list[Candidate]:

@@ -167,18 +167,22 @@ class TimelineEvent:
 class Filters:
     """Hard limits a reader sets (`ask --since/--until/--outlet`): no passage outside them is read or cited.
 
-    Dates are publication days, inclusive; an undated article is outside any date filter.
+    Dates are publication days, inclusive; an undated article is outside any date filter. `article_ids` (when
+    given) are the only articles in scope: an alert's check answers from the articles added since its last one.
     """
 
     since: date | None = None
     until: date | None = None
     outlets: tuple[str, ...] = ()
+    article_ids: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
-        return bool(self.since or self.until or self.outlets)
+        return bool(self.since or self.until or self.outlets or self.article_ids)
 
-    def admits(self, outlet: str, day: str) -> bool:
-        """Whether an article of this outlet, published on this ISO day ('' unknown), is inside."""
+    def admits(self, article_id: str, outlet: str, day: str) -> bool:
+        """Whether this article, of this outlet, published on this ISO day ('' unknown), is inside."""
+        if self.article_ids and article_id not in self.article_ids:
+            return False
         if self.outlets and outlet not in self.outlets:
             return False
         if self.since or self.until:
@@ -187,12 +191,18 @@ class Filters:
         return True
 
     def to_dict(self) -> dict[str, Any]:
-        return {"since": self.since.isoformat() if self.since else None,
-                "until": self.until.isoformat() if self.until else None, "outlets": list(self.outlets)}
+        out: dict[str, Any] = {"since": self.since.isoformat() if self.since else None,
+                               "until": self.until.isoformat() if self.until else None,
+                               "outlets": list(self.outlets)}
+        # Only when set: the filters a reader chooses keep the shape clients already read.
+        if self.article_ids:
+            out["article_ids"] = list(self.article_ids)
+        return out
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Filters:
-        return cls(_day(d.get("since")), _day(d.get("until")), tuple(str(o) for o in d.get("outlets") or ()))
+        return cls(_day(d.get("since")), _day(d.get("until")), tuple(str(o) for o in d.get("outlets") or ()),
+                   tuple(str(a) for a in d.get("article_ids") or ()))
 
 
 @dataclass(frozen=True, slots=True)

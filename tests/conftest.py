@@ -45,6 +45,7 @@ PARAM_COSTS: dict[tuple[str, object], tuple[str, ...]] = {
     ("index_settings", "server"): ("server",),
     ("index_settings", "postgres"): ("server",),
     ("deployment", "postgres"): ("server",),
+    ("catalogue_db_url", "postgres"): ("server",),
 }
 # Helpers of tests/ that start something, found among the names the test's code (and its fixtures' and helpers')
 # uses.
@@ -232,6 +233,17 @@ def postgres_url(postgres_server: Any) -> Iterator[str]:
     yield postgres_server.create_database(name)
     with psycopg.connect(postgres_server.url, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def catalogue_db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A catalogue database for stores that live beside the articles (feeds, alerts): SQLite in this test's
+    folder, or a new database on the session's Postgres."""
+    from index.db import sqlite_url
+
+    if request.param == "postgres":
+        return str(request.getfixturevalue("postgres_url"))
+    return sqlite_url(tmp_path / "catalogue.sqlite3")
 
 
 @pytest.fixture(params=["embedded", "server", "postgres"])

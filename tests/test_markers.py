@@ -18,6 +18,8 @@ from tests.conftest import derive_costs
     (["index_settings"], {"index_settings": "postgres"}, [], [], {"server"}),
     (["deployment"], {"deployment": "sqlite"}, [], [], set()),
     (["deployment"], {"deployment": "postgres"}, [], [], {"server"}),
+    (["catalogue_db_url"], {"catalogue_db_url": "sqlite"}, [], [], set()),
+    (["catalogue_db_url"], {"catalogue_db_url": "postgres"}, [], [], {"server"}),
     ([], {"k": [1, 2]}, [], [], set()),  # unhashable parameters are fine
     ([], {}, ["streamlit_app"], [], {"server"}),
     ([], {}, ["launch_browser", "sync_playwright"], [], {"browser"}),

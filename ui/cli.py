@@ -159,14 +159,78 @@ def _when(timestamp: float) -> str:
     return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
 
 
+def cmd_alerts(args: argparse.Namespace) -> int:
+    """`newsdesk alerts add|list|remove|check`: the local user's alerts (ui/alerts.py)."""
+    from index.news_index import NewsIndex
+    from ui.accounts import LOCAL_USER
+    from ui.alerts import alert_dict, unread_counts
+
+    settings = _settings(args)
+    if args.alerts_command == "check":
+        from rag.assistant import Assistant
+
+        news = check_alerts(Assistant.from_settings(settings), show=None if args.json else _print_news)
+        if args.json:
+            print(json.dumps([n.to_dict() for n in news], indent=2, ensure_ascii=False))
+        elif not news:
+            print('No alerts; add one with `newsdesk alerts add "QUESTION"`.')
+        return 0
+    index = NewsIndex(settings.index)
+    store = index.alerts
+    if args.alerts_command == "add":
+        from ui.admission import question_problem
+
+        if problem := question_problem(args.question, settings.api.max_question_chars):
+            raise InputError(problem)
+        alert = store.add(LOCAL_USER, args.question)
+        print(alert.alert_id)  # only the id on stdout: ID=$(newsdesk alerts add "…")
+        print(f"Alert {alert.alert_id} saved; `newsdesk alerts check` reports what articles added from now on bring "
+              "to its answer.", file=sys.stderr)
+    elif args.alerts_command == "remove":
+        alert = store.remove(args.alert_id, LOCAL_USER)
+        print(f"removed alert {alert.alert_id}  {alert.question}")
+    else:
+        alerts = store.list(LOCAL_USER)
+        unread = unread_counts(index, alerts)
+        if args.json:
+            print(json.dumps([alert_dict(a, unread[a.alert_id]) for a in alerts], indent=2, ensure_ascii=False))
+            return 0
+        for a in alerts:
+            checked = f"last checked {_when(a.last_checked_at)}" if a.last_checked_at else "never checked"
+            print(f"{a.alert_id:4}  {unread[a.alert_id]:3} unread  {checked:28}  {a.question[:70]}")
+        print(f"{len(alerts)} alert(s); unread = articles added since the alert's last check")
+    return 0
+
+
+def check_alerts(assistant: Any, show: Callable[[Any], None] | None = None) -> list[Any]:
+    """Check each of the local user's alerts (ui/alerts.py `check_alert`), showing each one's news as it comes."""
+    from ui.accounts import LOCAL_USER
+    from ui.alerts import check_alert
+
+    found = []
+    for alert in assistant.index.alerts.list(LOCAL_USER):
+        found.append(check_alert(assistant, alert))
+        if show is not None:
+            show(found[-1])
+    return found
+
+
+def _print_news(news: Any) -> None:
+    from ui.render import alert_news_text
+
+    print(alert_news_text(news), flush=True)
+
+
 def cmd_watch(args: argparse.Namespace) -> int:
     import time
 
     from index.feeds import run_feeds
     from index.news_index import NewsIndex
+    from rag.assistant import Assistant
 
     settings = _settings(args)
     index = NewsIndex(settings.index)
+    assistant = Assistant(settings, index)  # models load at the first alert with articles to read
     while True:
         if not index.feeds.feeds():
             print("No feeds followed; add one with `newsdesk feeds add URL`.")
@@ -185,6 +249,12 @@ def cmd_watch(args: argparse.Namespace) -> int:
                 print(f"  added     {title}")
             for reason in run.rejected:
                 print(f"  rejected  {reason}")
+        try:  # what the new articles (from the feeds, or added otherwise) bring to each alert
+            check_alerts(assistant, show=_print_news)
+        except (IndexBusy, BackendUnavailable) as e:
+            if args.once:
+                raise
+            print(f"error: {e}", file=sys.stderr, flush=True)  # the alerts stay unread, for the next run
         if args.once:
             return EXIT_INPUT if any(r.error or r.rejected for r in runs) else 0
         print(f"next run in {args.every:g} min (Ctrl-C stops)", flush=True)
@@ -415,11 +485,29 @@ def build_parser() -> argparse.ArgumentParser:
     f.add_argument("url")
     s.set_defaults(func=cmd_feeds)
 
-    s = sub.add_parser("watch", help="Poll the followed feeds and ingest new items, now and every few minutes.")
+    s = sub.add_parser("watch", help="Poll the followed feeds and ingest new items, now and every few minutes; then "
+                                     "check your alerts and print their news.")
     s.add_argument("--once", action="store_true", help="Poll once and exit (1 if a feed failed or an item was "
                                                        "rejected): for cron.")
     s.add_argument("--every", type=_minutes, default=30.0, metavar="MINUTES", help="Minutes between runs (30).")
     s.set_defaults(func=cmd_watch)
+
+    s = sub.add_parser("alerts", help="Saved questions: what articles added since the last check bring to their "
+                                      "answers (`newsdesk watch` checks them after each poll).")
+    alerts = s.add_subparsers(dest="alerts_command", required=True)
+    a = alerts.add_parser("add", help="Save a question as an alert; prints its id.")
+    a.add_argument("question")
+    a = alerts.add_parser("list", help="Your alerts with their unread counts (articles added since the last check).")
+    a.add_argument("--json", action="store_true")
+    a = alerts.add_parser("remove", help="Delete an alert.")
+    a.add_argument("alert_id", type=int, metavar="ID")
+    a = alerts.add_parser("check", help="For each alert, the new events and figures in the articles added since "
+                                        "its last check, cited; marks them read.")
+    a.add_argument("--json", action="store_true", help='A list of {"id", "question", "events": [{"date", "event", '
+                                                       '"citations": [{"article_id", "title", "outlet", '
+                                                       '"published"}]}]}.')
+    a.add_argument("--backend", choices=["local", "openai", "extractive"], default=None)
+    s.set_defaults(func=cmd_alerts)
 
     s = sub.add_parser("ask", help="Ask a question; the answer cites its passages.")
     s.add_argument("question")

@@ -1,5 +1,6 @@
 """HTTP API over the same Assistant: POST /ask returns the Answer contract; /v1 speaks OpenAI (ui/openai_api.py);
-tokens, conversations and export in ui/accounts_api.py; who may call what in ui/api_deps.py."""
+tokens, conversations and export in ui/accounts_api.py; alerts in ui/alerts_api.py; who may call what in
+ui/api_deps.py."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from index.errors import InputError
 from rag.types import Filters, Turn
-from ui import accounts_api, openai_api
+from ui import accounts_api, alerts_api, openai_api
 from ui.api_deps import Editor, Reader, assistant, charge_answer, check_question, conversations, install, settings
 
 # The docs routes are in accounts_api: once tokens exist they need one, like everything but /health.
@@ -20,6 +21,7 @@ app = FastAPI(title="Newsdesk", description="Cited answers from your news articl
 install(app)
 app.include_router(openai_api.router)
 app.include_router(accounts_api.router)
+app.include_router(alerts_api.router)
 
 __all__ = ["app", "assistant"]
 

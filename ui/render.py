@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rag.prompts import short_date
 from rag.timeline import when
 from rag.types import REFUSAL_REASONS, Answer, Citation
 from rag.values import extract_values
+
+if TYPE_CHECKING:  # types only: rendering needs no database or model code
+    from ui.alerts import AlertNews, NewsSource
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~$])")
 _MD_LINE_START = re.compile(r"^(\s*)([#+\-=]|\d+[.)])", re.M)
@@ -111,7 +116,8 @@ def scope_line(answer: Answer) -> str:
         parts.append(f"Time: {t.phrase} ({span}; earlier articles left out)")
     if f := answer.filters:
         chosen = [f"since {f.since}" if f.since else "", f"until {f.until}" if f.until else "",
-                  f"outlets: {', '.join(f.outlets)}" if f.outlets else ""]
+                  f"outlets: {', '.join(f.outlets)}" if f.outlets else "",
+                  f"{len(f.article_ids)} chosen article(s)" if f.article_ids else ""]
         parts.append("Filters: " + ", ".join(c for c in chosen if c))
     return " · ".join(parts)
 
@@ -154,4 +160,42 @@ def answer_to_text(answer: Answer) -> str:
             lines.append(f"      “{hit.chunk.text[:240]}{'…' if len(hit.chunk.text) > 240 else ''}”")
     t = answer.timings_ms
     lines += ["", f"[{answer.backend}; retrieve {t.retrieve} ms, read {t.rerank} ms, generate {t.generate} ms]"]
+    return "\n".join(lines)
+
+
+def local_time(timestamp: float) -> str:
+    """'2026-12-01 10:00' in this machine's time zone."""
+    return datetime.fromtimestamp(timestamp).strftime("%Y-%m-%d %H:%M")
+
+
+def news_source_label(s: NewsSource) -> str:
+    """'Harbour reopens — Kieler Nachrichten, 2024-03-04'."""
+    parts = [p for p in (s.outlet, s.published) if p]
+    return (s.title or "Untitled") + (f" — {', '.join(parts)}" if parts else "")
+
+
+def no_news_line(news: AlertNews) -> str:
+    return f"No news for alert {news.alert.alert_id} since {local_time(news.since)}."
+
+
+def alert_news_text(news: AlertNews) -> str:
+    """An alert check for the terminal: its events, oldest first, each with the articles that report it."""
+    if not news.events:
+        return no_news_line(news)
+    lines = [f"Alert {news.alert.alert_id}: {news.alert.question}",
+             f"  news since {local_time(news.since)} ({news.new_articles} article(s) added):"]
+    for e in news.events:
+        lines.append(f"  {e.date}  {e.event}")
+        lines += [f"              {news_source_label(s)}" for s in e.sources]
+    return "\n".join(lines)
+
+
+def alert_news_markdown(news: AlertNews) -> str:
+    """An alert check for the app: each event with its day and the articles that report it, escaped."""
+    if not news.events:
+        return escape_markdown(no_news_line(news))
+    lines = [escape_markdown(f"News since {local_time(news.since)} ({news.new_articles} article(s) added):")]
+    for e in news.events:
+        sources = "; ".join(news_source_label(s) for s in e.sources)
+        lines.append(f"- **{escape_markdown(e.date)}** {escape_markdown(e.event)}  \n  *{escape_markdown(sources)}*")
     return "\n".join(lines)

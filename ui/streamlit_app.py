@@ -12,6 +12,7 @@ from rag.assistant import Assistant
 from rag.settings import Settings
 from rag.timeline import with_last_visit
 from rag.types import Answer, Filters, Turn
+from ui.app_alerts import show_alerts
 from ui.app_auth import admit_question, signed_in
 from ui.app_history import answer_download, last_visit, save_turn, show_history, start_history
 from ui.render import (
@@ -201,6 +202,10 @@ def main() -> None:
     except NewsdeskError as e:
         st.error(str(e))
         st.stop()
+    try:
+        show_alerts(assistant, caller)  # under the conversations: unread counts are the first thing to see
+    except NewsdeskError as e:
+        st.error(str(e))
     try:
         sidebar(assistant, can_edit=caller.can("editor"))
     except NewsdeskError as e:

@@ -15,6 +15,7 @@ import pytest
 from index.errors import InputError
 from rag.assistant import Assistant
 from rag.conflicts import asks_for_amount
+from rag.retrieve import HybridRetriever
 from rag.settings import Settings
 from rag.types import Answer, Filters, Turn
 from tests.conftest import CORPUS
@@ -120,6 +121,36 @@ def test_filters_are_hard(assistant: Assistant) -> None:
     nothing = assistant.ask("How much will the Lusk harbour bridge cost?",
                             filters=Filters(since=date(2030, 1, 1)))
     assert nothing.refused and "filters leave no articles" in nothing.text and not nothing.citations
+
+
+def test_chosen_articles_are_a_hard_filter_on_both_sides(assistant: Assistant) -> None:
+    ids = {r.article.meta.outlet: r.article.article_id for r in assistant.articles()}
+    courier = Filters(article_ids=(ids["Valdoria Courier"],))
+    # Both wage articles match these words, on the dense side and in BM25: only the chosen one may come back.
+    for mode in ("hybrid", "bm25", "dense"):
+        retriever = HybridRetriever(assistant.index, assistant.settings.retrieval.model_copy(update={"mode": mode}))
+        hits = retriever.retrieve("Valdoria minimum wage euros", 10, filters=courier).hits
+        assert hits and {h.chunk.article_id for h in hits} == {ids["Valdoria Courier"]}, mode
+    answer = assistant.ask("What is the minimum wage in Valdoria?", filters=courier)
+    assert _outlets(answer) == {"Valdoria Courier"} and answer.sources_differ == ()
+    assert answer.to_dict()["filters"]["article_ids"] == [ids["Valdoria Courier"]]
+    # With a date that leaves the chosen article out, or ids of no indexed article: nothing is in scope.
+    for nothing in (Filters(since=date(2024, 1, 1), article_ids=(ids["Valdoria Courier"],)),
+                    Filters(article_ids=("0" * 64,))):
+        refused = assistant.ask("What is the minimum wage in Valdoria?", filters=nothing)
+        assert refused.refused and refused.refusal_reason == "filters" and not refused.citations
+        assert "among the 1 article(s) chosen" in refused.text
+    both = Filters(since=date(2024, 1, 1), article_ids=(ids["Valdoria Courier"], ids["Ardent Daily"]))
+    assert _outlets(assistant.ask("What is the minimum wage in Valdoria?", filters=both)) == {"Ardent Daily"}
+
+
+def test_filters_round_trip_and_keep_their_json_shape_without_ids() -> None:
+    chosen = Filters(since=date(2024, 1, 1), article_ids=("a" * 64, "b" * 64))
+    assert chosen and Filters(article_ids=("a",)) and not Filters()
+    assert Filters.from_dict(chosen.to_dict()) == chosen
+    assert Filters(outlets=("dpa",)).to_dict() == {"since": None, "until": None, "outlets": ["dpa"]}
+    assert chosen.admits("a" * 64, "dpa", "2024-05-01") and not chosen.admits("c" * 64, "dpa", "2024-05-01")
+    assert not chosen.admits("a" * 64, "dpa", "2023-05-01")
 
 
 @pytest.mark.parametrize("filters, message", [
