@@ -54,6 +54,10 @@ def sources_markdown(answer: Answer) -> str:
     for c in answer.citations:
         lines.append(f"- {source_line(c)}")
         lines += [f"  > {escape(q)}" if q.strip() else "  >" for q in c.quote.splitlines() or [""]]
+        if c.also_in:  # the same wire story, run by other outlets
+            lines.append("  Also in: " + ", ".join(
+                ", ".join(_inline(p) for p in (x.outlet or "Unknown outlet", (x.published or "")[:10]) if p)
+                + (f" <{x.url}>" if x.url and _URL.match(x.url) else "") for x in c.also_in))
     return "\n".join(lines)
 
 

@@ -92,6 +92,11 @@ def test_a_citation_carries_the_other_copies() -> None:
     assert c.to_dict()["also_in"] == [{"outlet": "The Age", "url": "https://theage.example/elbe",
                                        "published": "2023-10-03"}]
     assert Citation.from_dict(c.to_dict()).also_in[0].outlet == "The Age"
+    from rag.types import Answer
+    from ui.export import answer_markdown
+
+    exported = answer_markdown(Answer("q", "q", "A flood [1].", False, "extractive", citations=(c,)))
+    assert "Also in: The Age, 2023-10-03 <https://theage.example/elbe>" in exported
 
 
 # --- ingest, catalogue, retrieval -------------------------------------------------------------
