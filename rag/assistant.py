@@ -188,7 +188,7 @@ class TimelinePlan:
     topic: str
     since: date | None = None
     margin: float = 6.0
-    floor: float = -1.0
+    floor: float = 0.0
     per_article: int = 3
     most: int = 10
     as_of: date | None = None  # the day asked as of: later articles are not read

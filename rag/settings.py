@@ -67,7 +67,8 @@ class AnswerSettings(BaseModel):
     timeline_per_article: int = Field(3, gt=0, description="Most events one article gives a timeline.")
     timeline_margin: float = Field(6.0, ge=0, description="An event's sentence scores (cross-encoder, against the "
                                                           "story) at most this much below the best one.")
-    timeline_floor: float = Field(-1.0, description="Least cross-encoder score of an event's sentence.")
+    timeline_floor: float = Field(0.0, description="Least score (cross-encoder, with the form's bonus or cost) of an "
+                                                   "event's sentence.")
 
 
 class LLMSettings(BaseModel):

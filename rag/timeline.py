@@ -62,6 +62,13 @@ _RELATIVE = re.compile(r"\b(?:(?P<yesterday>yesterday|last night)|(?P<today>toda
                        r"|evening)|earlier today))\b", re.I)
 _DATED_BONUS = 2.0
 _SPECULATION_COST = 2.0
+_BACKGROUND_COST = 4.0
+_NO_PAST_COST = 1.0
+# A verb in a past form: what happened ("resigned", "was", "took", "has gone").
+_PAST = re.compile(r"\b(?:\w{2,}ed|was|were|had|did|said|told|made|took|met|won|lost|beat|left|began|came|went|held"
+                   r"|gave|became|brought|fell|rose|sold|bought|led|ran|saw|hit|put|set|cut|got|found|kept|paid|sent"
+                   r"|spent|struck|wrote|broke|chose|drove|flew|grew|spoke|threw|gone|done|taken|given|seen|won|shown"
+                   r"|known|begun|fallen|risen|sold|stood|drew|drawn|hid|hidden)\b", re.I)
 # Comment, not news: "One loss, and all this could unravel."
 _SPECULATION = re.compile(r"\b(?:could|might|would|may|perhaps|maybe|if)\b", re.I)
 # A sentence about what is to come: its weekday or day is the next one ("Yedidia will continue his testimony on
@@ -206,7 +213,7 @@ def _sentences(hits: Sequence[Hit], most: int) -> list[_Sentence]:
     return out
 
 
-def find_events(topic: str, hits: Sequence[Hit], judge: Scorer, *, margin: float = 6.0, floor: float = -1.0,
+def find_events(topic: str, hits: Sequence[Hit], judge: Scorer, *, margin: float = 6.0, floor: float = 0.0,
                 per_article: int = 3, most: int = 10, candidates: int = 160, as_of: date | None = None) -> list[Event]:
     """The story's events in the passages, oldest first (module docstring, steps 3-5).
 
@@ -231,7 +238,8 @@ def find_events(topic: str, hits: Sequence[Hit], judge: Scorer, *, margin: float
     # A sentence that says when it happened is an event more surely than one the article's day dates; one that
     # speculates is comment.
     judged = judge.score(topic, [in_context(s.hit.meta.title, s.text) for s in sentences])
-    scores = [x + _bonus(d, s.text) for x, d, s in zip(judged, dates, sentences)]
+    figures = names_an_amount(topic)
+    scores = [x + _bonus(d, s.text, figures) for x, d, s in zip(judged, dates, sentences)]
     best = max(judged)  # the margin counts from the best judgement, so the bonus ranks and does not raise the bar
     taken: dict[str, int] = {}
     events: list[Event] = []
@@ -266,12 +274,23 @@ def _surer(a: Dated, b: Dated) -> bool:
     return (a.dated_by != "text", a.day) < (b.dated_by != "text", b.day)
 
 
-def _bonus(dated: Dated, sentence: str) -> float:
-    """A sentence that gives the day or month it happened is an event more surely than one its article's day dates
-    (a year alone is as often background: "OpenAI was founded in late 2015"); one that speculates is comment."""
+def _bonus(dated: Dated, sentence: str, figures: bool) -> float:
+    """What a sentence's form says of it being one of the story's events, added to its judgement:
+    - it gives the day or month it happened: an event more surely than one its article's day dates;
+    - a year alone, years before its article, is background in the story of a saga ("OpenAI was founded in late
+      2015"), not in the story of a figure ("the 2% target has been in place since 2014");
+    - it speculates ("could", "would"), or tells nothing that happened (no verb in a past form: "Bayern are
+      basically a good version of…"): comment."""
     if dated.dated_by == "text" and dated.precision != "year":
         return _DATED_BONUS
-    return -_SPECULATION_COST if _SPECULATION.search(sentence) else 0.0
+    cost = 0.0
+    if dated.precision == "year" and not figures:
+        cost += _BACKGROUND_COST
+    if _SPECULATION.search(sentence):
+        cost += _SPECULATION_COST
+    if not _PAST.search(sentence):
+        cost += _NO_PAST_COST
+    return -cost
 
 
 def _same_event(a: str, b: str) -> bool:
