@@ -125,8 +125,9 @@ def _run_one(suite: Suite, session: _Session, items: Sequence[Any], retriever: s
         rec.update(suite.score_ranking(item, ranked, suite.gold_key(item, session.article_of, plain)))
         if answerer is not None:
             if not gold:
+                choices = suite.choices(item)
                 answer = answerer.ask(suite.question(item), as_of=suite.as_of(item),
-                                      instructions=suite.instructions(item))
+                                      instructions="" if choices else suite.instructions(item), choices=choices)
             elif (hits := suite.gold_hits(item)) is not None:
                 judge = answerer.cross_encoder.score
                 answer = answer_from_hits(suite.question(item), hits, answerer.llm, ExtractiveLLM(judge),

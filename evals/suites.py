@@ -75,6 +75,8 @@ class Suite(Protocol):
 
     def instructions(self, item: Any) -> str: ...
 
+    def choices(self, item: Any) -> tuple[str, ...]: ...
+
     def gold_hits(self, item: Any) -> list[Hit] | None:
         """The gold evidence as numbered sources (None: this item has none to give)."""
 
@@ -123,6 +125,9 @@ class MultiHopRAG:
 
     def score_ranking(self, item: MultiHopQuery, ranked: Ranked, gold_key: Any) -> dict[str, float]:
         return {} if item.is_null else multihop_retrieval_metrics([t for _, t in ranked], gold_key)
+
+    def choices(self, item: MultiHopQuery) -> tuple[str, ...]:
+        return ()
 
     def instructions(self, item: MultiHopQuery) -> str:
         return MULTIHOP_ANSWER_SUFFIX
@@ -235,8 +240,13 @@ class RealTimeQA:
     def score_ranking(self, item: RealTimeQuestion, ranked: Ranked, gold_key: Any) -> dict[str, float]:
         return rank_metrics([key == gold_key for key, _ in ranked], ks=(1, 4, 10))
 
+    def choices(self, item: RealTimeQuestion) -> tuple[str, ...]:
+        """The quiz's four choices: the model picks one by its number, the code cites it (rag/choices.py)."""
+        return tuple(item.choices)
+
     def instructions(self, item: RealTimeQuestion) -> str:
-        """The four choices and the answer format: for the LLM only, retrieval searches the quiz sentence."""
+        """The four choices and the answer format, for answers written from the gold evidence (no choosing there):
+        for the LLM only, retrieval searches the quiz sentence."""
         return f"Choices: {'; '.join(item.choices)}\nAnswer with the one right choice, named exactly as written."
 
     def gold_hits(self, item: RealTimeQuestion) -> list[Hit] | None:
@@ -255,5 +265,6 @@ class RealTimeQA:
         return {}
 
     def config(self, answering: bool, plain: bool) -> dict[str, Any]:
-        return {"prompt": "question searched; choices and answer format to the LLM only" if answering else None,
+        return {"prompt": "question searched; the model picks one of the choices by number (a grammar for the local "
+                          "model), the code cites it" if answering else None,
                 "as_of": None if plain else self.as_of_mode}  # plain knows no dates

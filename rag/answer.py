@@ -11,12 +11,13 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from index.errors import BackendUnavailable
+from rag.choices import best_source, choice_line
 from rag.citations import answer_sentences, looks_like_refusal, verify_citations
 from rag.claims import Relevance, is_conclusion, is_verdict, restates_question
 from rag.conflicts import timeline_text
 from rag.llm import LLM
 from rag.markers import strip_markers_and_labels
-from rag.prompts import REFUSAL_TEXT, UNSUPPORTED_TEXT
+from rag.prompts import REFUSAL, REFUSAL_TEXT, UNSUPPORTED_TEXT
 from rag.types import Answer, Citation, DatedValue, Hit, Prompt, Reading, Timings
 
 
@@ -46,6 +47,29 @@ class Draft:
             self.backend = fallback.name
             self.parts = list(fallback.write(prompt))
             yield "\n\n" + self.text
+        finally:
+            self.seconds = time.perf_counter() - t0
+
+
+    def choose(self, llm: LLM, prompt: Prompt, fallback: LLM, judge: Relevance | None) -> Iterator[str]:
+        """The answer line for the choice `llm` picks of `prompt.choices`, cited by the code (rag/choices.py); the
+        refusal when it picks none. `fallback` picks when the backend fails."""
+        t0 = time.perf_counter()
+        try:
+            try:
+                picked = llm.choose(prompt)
+            except BackendUnavailable as e:
+                self.notice = f"{e} The extractive backend chose instead."
+                self.backend = fallback.name
+                picked = fallback.choose(prompt)
+            if picked is None:
+                text = REFUSAL  # what the model is told to write when the sources do not say
+            else:
+                choice = prompt.choices[picked - 1]
+                found = best_source(prompt.searched, choice, prompt.readings, judge)
+                text = choice_line(choice, found[0] if found else None)
+            self.parts = [text]
+            yield text
         finally:
             self.seconds = time.perf_counter() - t0
 

@@ -44,7 +44,7 @@ class AnswerStream:
                  reader: Reader, judge: Scorer, llm: Callable[[], LLM], backend: str, checks: AnswerSettings,
                  max_sources: int, instructions: str = "", retrieve_ms: int = 0, newest_first: bool = True,
                  filters: Filters = Filters(), during: tuple[str, str] | None = None,
-                 timeline: TimelinePlan | None = None) -> None:
+                 timeline: TimelinePlan | None = None, choices: tuple[str, ...] = ()) -> None:
         self.question = question
         self.standalone = standalone.searched
         self.asked = standalone.asked
@@ -68,6 +68,7 @@ class AnswerStream:
         self._read_ms = 0
         self._done = False
         self._timeline = timeline
+        self._choices = choices
         self._events: tuple[TimelineEvent, ...] = ()
         self._event_hits: tuple[Hit, ...] = ()
         self._event_quotes: dict[tuple[int, int], tuple[int, str]] = {}  # (n, start) -> (end, quote)
@@ -106,8 +107,12 @@ class AnswerStream:
                         if hits[w.hit].chunk.chunk_id == d.hit.chunk.chunk_id and w.start <= d.start < w.end]
                 self._readings = self._reader.read(self.standalone, hits, self._max_sources, weighed, must)
                 self._read_ms = round((time.perf_counter() - t0) * 1000)
-                prompt = Prompt(self.asked, self._readings, self.instructions, self.standalone)
-                yield from self._draft.write(self._llm(), prompt, ExtractiveLLM(self._judge.score))
+                prompt = Prompt(self.asked, self._readings, self.instructions, self.standalone, self._choices)
+                fallback = ExtractiveLLM(self._judge.score)
+                if self._choices:
+                    yield from self._draft.choose(self._llm(), prompt, fallback, self._judge.score)
+                else:
+                    yield from self._draft.write(self._llm(), prompt, fallback)
         finally:
             self._done = True
 
@@ -257,7 +262,7 @@ class Assistant:
     # --- questions -------------------------------------------------------------------------------
     def stream(self, question: str, history: Sequence[Turn] = (), k: int | None = None,
                as_of: date | None = None, instructions: str = "", filters: Filters = Filters(),
-               timeline: bool = False) -> AnswerStream:
+               timeline: bool = False, choices: Sequence[str] = ()) -> AnswerStream:
         """Retrieve for the question, then stream its answer.
 
         Args:
@@ -269,6 +274,7 @@ class Assistant:
             filters: hard limits on publication day, outlet and articles (check them with `check_filters` first).
             timeline: answer with the story's dated events (rag/timeline.py); questions that ask how something
                 developed get one anyway.
+            choices: the answers the reader offers (a quiz): the model picks one, the code cites it (rag/choices.py).
         """
         today = as_of or date.today()
         st = standalone(question, history, today)
@@ -290,7 +296,8 @@ class Assistant:
                             lambda: self.llm, backend,
                             self.settings.answer, k, instructions, retrieve_ms,
                             newest_first=not past or is_about_now(question), filters=filters,
-                            during=self.retriever.focus(st.searched, as_of, filters, st.time).during)
+                            during=self.retriever.focus(st.searched, as_of, filters, st.time).during,
+                            choices=tuple(c.strip() for c in choices if c.strip()))
 
     def _timeline_stream(self, question: str, st: Standalone, as_of: date | None, filters: Filters) -> AnswerStream:
         """A timeline answer: the story's passages of every date (the time the question names only ranks)."""
@@ -310,9 +317,9 @@ class Assistant:
 
     def ask(self, question: str, history: Sequence[Turn] = (), k: int | None = None,
             as_of: date | None = None, instructions: str = "", filters: Filters = Filters(),
-            timeline: bool = False) -> Answer:
+            timeline: bool = False, choices: Sequence[str] = ()) -> Answer:
         """`stream(…).answer()`: the verified Answer at once."""
-        return self.stream(question, history, k, as_of, instructions, filters, timeline).answer()
+        return self.stream(question, history, k, as_of, instructions, filters, timeline, choices).answer()
 
     def retrieve(self, question: str, k: int | None = None, as_of: date | None = None,
                  filters: Filters = Filters()) -> Retrieval:

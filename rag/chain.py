@@ -19,7 +19,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, PrivateAttr
 
 from rag.llm import Message
-from rag.prompts import HUMAN, SYSTEM, format_sources
+from rag.prompts import CHOICE_HUMAN, HUMAN, SYSTEM, format_sources
 from rag.settings import Settings
 from rag.types import Hit, Prompt
 
@@ -38,6 +38,16 @@ def prompt_messages(prompt: Prompt) -> list[Message]:
     """The chat messages a model reads: fixed rules first (llama.cpp keeps them evaluated between questions)."""
     question = f"{prompt.question}\n{prompt.instructions}" if prompt.instructions else prompt.question
     return _to_messages(build_prompt().invoke({"question": question, "sources": format_sources(prompt.readings)}))
+
+
+def choice_messages(prompt: Prompt) -> list[Message]:
+    """The messages that ask a model to pick one of the prompt's choices by its number (0: the sources do not say);
+    the same fixed rules first, so llama.cpp reuses their evaluation."""
+    question = f"{prompt.question}\n{prompt.instructions}" if prompt.instructions else prompt.question
+    choices = "\n".join(f"{i}. {c}" for i, c in enumerate(prompt.choices, start=1))
+    template = ChatPromptTemplate.from_messages([("system", SYSTEM), ("human", CHOICE_HUMAN)])
+    return _to_messages(template.invoke({"question": question, "sources": format_sources(prompt.readings),
+                                         "choices": choices}))
 
 
 def hit_document(hit: Hit) -> Document:

@@ -32,6 +32,14 @@ class ExtractiveLLM(LLM):
         if text:
             yield text
 
+    def choose(self, prompt: Prompt) -> int | None:
+        """The choice a passage names in the sentence that best answers the question with it."""
+        from rag.choices import best_source
+
+        scored = [(found[1], k) for k, choice in enumerate(prompt.choices, start=1)
+                  if (found := best_source(prompt.searched, choice, prompt.readings, self.judge))]
+        return max(scored)[1] if scored else None
+
 
 def extractive_answer(prompt: Prompt, max_sentences: int = 2, judge: Relevance | None = None) -> str:
     """'Sentence one [1]. Sentence two [3].' from the sentences the prompt's readings hold, best first.

@@ -33,6 +33,16 @@ Question: {question}
 Answer in one to three sentences, each ending with its source number like [1]:"""
 
 
+CHOICE_HUMAN = """Sources:
+{sources}
+
+Question: {question}
+Choices:
+{choices}
+0. The sources do not say.
+Reply with the number of the choice the sources support:"""
+
+
 def short_date(published: str | None) -> str:
     """'2020-11-24' -> '24 Nov 2020'; '' when unknown."""
     try:

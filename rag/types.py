@@ -60,6 +60,7 @@ class Prompt:
     readings: tuple[Reading, ...]  # source [n] is readings[n - 1]
     instructions: str = ""  # extra words for the model only (an answer format); never searched
     standalone: str = ""  # the question as searched (with a follow-up's context); "" = the question
+    choices: tuple[str, ...] = ()  # the answers the reader offers (a quiz): the model picks one, the code cites it
 
     @property
     def searched(self) -> str:

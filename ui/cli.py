@@ -304,7 +304,7 @@ def cmd_ask(args: argparse.Namespace) -> int:
         raise InputError(problem)  # exit 1 before any search, as the API answers 422
     assistant = _assistant(args)
     stream = assistant.stream(args.question, k=args.k, as_of=args.as_of, filters=filters_from(assistant, args),
-                              timeline=args.timeline)
+                              timeline=args.timeline, choices=args.choice or ())
     if not args.json and sys.stdout.isatty():
         for token in stream.tokens():
             print(token, end="", flush=True)
@@ -519,6 +519,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--timeline", action="store_true",
                    help="Answer with the story's dated events, oldest first, each cited (questions that ask how "
                         "something developed get one anyway).")
+    s.add_argument("--choice", action="append", metavar="ANSWER",
+                   help="An answer to choose from (repeat for each; a quiz): the model picks one, the answer cites "
+                        "the passage that names it, or says the articles do not say.")
     add_filter_flags(s)
     s.set_defaults(func=cmd_ask)
 

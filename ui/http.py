@@ -37,6 +37,8 @@ class AskRequest(BaseModel):
                                         "are the history for follow-ups, and this answer is saved to it.")
     timeline: bool = Field(False, description="Answer with the story's dated events (questions that ask how "
                                               "something developed get one anyway).")
+    choices: list[str] = Field(default_factory=list, max_length=10, description="Answers to choose from (a quiz): "
+                               "the model picks one, the answer cites the passage that names it.")
 
 
 class ArticleIn(BaseModel):
@@ -70,7 +72,7 @@ def ask(req: AskRequest, request: Request, caller: Reader) -> dict[str, Any]:
                if req.conversation_id is not None else [])
     charge_answer(request, caller, s)
     answer = assistant().ask(req.question, history=history, k=req.k, as_of=req.as_of, filters=filters,
-                             timeline=req.timeline)
+                             timeline=req.timeline, choices=req.choices)
     if req.conversation_id is None:
         return answer.to_dict()
     conversations().add_turn(req.conversation_id, Turn(answer.question, answer), owner=caller.name)

@@ -19,6 +19,8 @@ from rag.llm import ChatLLM, Message
 
 
 class LocalLLM(ChatLLM):
+    grammar = True  # llama.cpp's server
+
     def __init__(self, process: ModelProcess, max_tokens: int = 400, timeout_s: float = 120) -> None:
         self.name = "local"
         self.process = process
@@ -35,10 +37,10 @@ class LocalLLM(ChatLLM):
                                                             self._max_tokens, name="local"))
             return self._client
 
-    def stream(self, messages: Sequence[Message]) -> Iterator[str]:
+    def stream(self, messages: Sequence[Message], grammar: str | None = None) -> Iterator[str]:
         server, client = self._connect()
         try:
-            yield from client.stream(messages)
+            yield from client.stream(messages, grammar)
         except BackendUnavailable as e:
             raise unavailable(server, self.process, e) from e
 

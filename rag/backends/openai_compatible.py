@@ -21,13 +21,15 @@ class OpenAICompatibleLLM(ChatLLM):
                                 model=model or "gpt-4o-mini", temperature=0, timeout=timeout_s,
                                 max_retries=1, max_tokens=max_tokens, streaming=True)
 
-    def stream(self, messages: Sequence[Message]) -> Iterator[str]:
+    def stream(self, messages: Sequence[Message], grammar: str | None = None) -> Iterator[str]:
         import httpx
         import openai
 
         produced = False
+        # llama.cpp's server takes a grammar beside the OpenAI fields; a choice is a few tokens.
+        chat = self._chat.bind(extra_body={"grammar": grammar}, max_tokens=4) if grammar else self._chat
         try:
-            for chunk in self._chat.stream([{"role": r, "content": c} for r, c in messages]):
+            for chunk in chat.stream([{"role": r, "content": c} for r, c in messages]):
                 text = chunk.content if isinstance(chunk.content, str) else ""
                 if text:
                     produced = True

@@ -208,3 +208,10 @@ def test_ask_timeline_prints_a_dated_list_and_json(capsys: pytest.CaptureFixture
     assert days == sorted(days) and "2020-11-24" in days and "2025-02-12" in days
     numbers = {c["n"] for c in answer["citations"]}
     assert all(set(e["citations"]) <= numbers for e in answer["timeline"])
+
+
+def test_ask_with_choices_cites_the_one_chosen(capsys: pytest.CaptureFixture[str], seeded: Path) -> None:
+    code, out, _ = run(capsys, "ask", "What share of their GDP does the US want NATO allies to spend on defence?",
+                       "--choice", "1%", "--choice", "5%", "--backend", "extractive", "--json")
+    answer = json.loads(out)
+    assert code == 0 and answer["answer"].startswith("Answer: 5% [") and answer["citations"], answer["answer"]

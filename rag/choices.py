@@ -1,0 +1,55 @@
+"""Answers the reader offers (a quiz's choices): which passage names a choice, and how well it answers.
+
+The model picks a choice by its number (rag/llm.py `choose`, under a grammar for llama.cpp); the code writes the
+answer line and cites the passage that names the choice and best answers the question with it, so the citation
+is right by construction. The line is then checked like any answer (rag/claims.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from index.keyword import tokenize
+from rag.claims import Relevance
+from rag.prose import in_context
+from rag.types import Reading
+from rag.values import supports
+
+# Of a choice's words, the share a sentence must hold to name it ("Benedict XVI" names "Pope Benedict XVI").
+_WORDS_NAMED = 0.66
+
+
+def names(choice: str, sentence: str) -> bool:
+    """Whether the sentence names the choice: its figures, dates and names, and most of its words."""
+    words = set(tokenize(choice))
+    if not words:
+        return False
+    held = len(words & set(tokenize(sentence))) / len(words)
+    return held >= _WORDS_NAMED and supports(choice, sentence).supported
+
+
+def best_source(question: str, choice: str, readings: Sequence[Reading],
+                judge: Relevance | None) -> tuple[int, float] | None:
+    """(n, score) of the passage whose sentence names the choice and best answers the question with it; None when
+    no passage names it. Every prose sentence of the passage counts, not only the ones the model read."""
+    from rag.prose import prose_spans
+
+    found: list[tuple[int, str, str]] = []  # (n, title, sentence)
+    for r in readings:
+        c = r.hit.chunk
+        for a, b in prose_spans(c):
+            sentence = c.text[a - c.start:b - c.start]
+            if names(choice, sentence):
+                found.append((r.n, r.hit.meta.title, sentence))
+    if not found:
+        return None
+    if judge is None:
+        return found[0][0], 0.0
+    scores = judge(f"{question} {choice}", [in_context(title, s) for _, title, s in found])
+    best = max(range(len(found)), key=scores.__getitem__)
+    return found[best][0], float(scores[best])
+
+
+def choice_line(choice: str, n: int | None) -> str:
+    """'Answer: Buffalo Bills [2].': the line an answer by choice is, cited when a passage names it."""
+    return f"Answer: {choice} [{n}]." if n else f"Answer: {choice}."

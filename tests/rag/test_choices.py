@@ -1,0 +1,75 @@
+"""Answers by choice (rag/choices.py, `choose` in rag/llm.py): the model picks a number, the code cites it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.types import ArticleMeta, Chunk
+from rag.assistant import Assistant
+from rag.choices import best_source, choice_line, names
+from rag.extractive import ExtractiveLLM
+from rag.llm import choice_grammar, parse_choice
+from rag.settings import Settings
+from rag.types import Hit, Prompt, Reading
+
+BRIDGE = ("The Lusk harbour bridge will open in May. The city council approved a toll of 2.40 euros on Tuesday. "
+          "Mayor Ines Roth said the bridge cost 310 million euros.")
+
+
+def _reading(n: int, text: str, title: str = "Lusk bridge") -> Reading:
+    return Reading.whole(n, Hit(Chunk(f"a{n}:0", f"a{n}", 0, 0, len(text), text), ArticleMeta(title=title), 1.0,
+                                "fused"))
+
+
+@pytest.mark.parametrize(("reply", "n", "expected"), [
+    ("2", 4, 2), ("3.", 4, 3), (" 1", 4, 1), ("0", 4, None), ("5", 4, None), ("", 4, None), ("Choice 4", 4, 4),
+])
+def test_a_reply_is_read_as_a_choice(reply: str, n: int, expected: int | None) -> None:
+    assert parse_choice(reply, n) == expected
+
+
+def test_the_grammar_admits_the_numbers_only() -> None:
+    assert choice_grammar(3) == 'root ::= "0" | "1" | "2" | "3"'
+
+
+@pytest.mark.parametrize(("choice", "named"), [
+    ("2.40 euros", True), ("2.50 euros", False), ("Ines Roth", True), ("Mayor Roth", True), ("Jonas Wirth", False),
+    ("310 million euros", True), ("May", True), ("June", False),
+])
+def test_which_choices_a_sentence_names(choice: str, named: bool) -> None:
+    assert names(choice, BRIDGE) is named
+
+
+def test_the_passage_that_names_the_choice_is_cited() -> None:
+    readings = (_reading(1, "The harbour of Lusk is busy in summer, the port authority said on Monday."),
+                _reading(2, BRIDGE))
+    assert best_source("What is the bridge toll?", "2.40 euros", readings, None) == (2, 0.0)
+    assert best_source("What is the bridge toll?", "5 euros", readings, None) is None
+    assert choice_line("2.40 euros", 2) == "Answer: 2.40 euros [2]."
+    assert choice_line("5 euros", None) == "Answer: 5 euros."
+    # The no-model backend chooses too: the choice a passage names, best answering the question with it.
+    prompt = Prompt("What toll did the council approve?", readings, choices=("5 euros", "2.40 euros", "1 euro"))
+    assert ExtractiveLLM(None).choose(prompt) == 2
+
+
+def test_choices_through_the_assistant_are_cited_and_checked(seeded_home: Path) -> None:
+    assistant = Assistant.from_settings(Settings(home=seeded_home, llm={"backend": "extractive"}))
+    answer = assistant.ask("What share of their GDP does the US want NATO allies to spend on defence?",
+                           choices=["1%", "5%", "10%"])
+    assert not answer.refused, answer.text
+    assert answer.text.startswith("Answer: 5% [") and answer.citations
+    assert any("5%" in c.quote for c in answer.citations)
+    none = assistant.ask("What share of their GDP does the US want NATO allies to spend on defence?",
+                         choices=["12%", "15%"])
+    assert none.refused and none.refusal_reason == "declined"
+
+
+def test_the_embedded_model_picks_a_choice_under_its_grammar(seeded_home: Path, gguf_path: Path,
+                                                              model_run_dir: Path) -> None:
+    assistant = Assistant.from_settings(Settings(home=seeded_home, llm={
+        "backend": "local", "model_dir": gguf_path.parent, "run_dir": model_run_dir}))
+    answer = assistant.ask("Since when has the 2% NATO target been in place?", choices=["2014", "2020", "2025"])
+    assert answer.backend == "local" and answer.draft.startswith("Answer: "), answer.draft
+    assert answer.draft.removeprefix("Answer: ").split(" [")[0] in {"2014", "2020", "2025"}
