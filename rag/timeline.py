@@ -74,6 +74,8 @@ _SPECULATION = re.compile(r"\b(?:could|might|would|may|perhaps|maybe|if)\b", re.
 # A sentence about what is to come: its weekday or day is the next one ("Yedidia will continue his testimony on
 # Thursday", written on a Wednesday, is that Thursday).
 _FUTURE = re.compile(r"\bwill\b|\b(?:is|are) (?:set|scheduled|expected|due)\b", re.I)
+# A sentence the splitter cut after a name's initial ("… a talented team led by J.J."): half a sentence, no event.
+_CUT_AT_INITIAL = re.compile(r"(?:^|\s)(?!(?:U\.S|U\.K|U\.N|E\.U)\.\s*$)(?:[A-Z]\.){1,3}\s*$")
 _WEEKDAY_INDEX = {d: i for i, d in enumerate(WEEKDAYS)}
 
 
@@ -206,7 +208,7 @@ def _sentences(hits: Sequence[Hit], most: int) -> list[_Sentence]:
                 continue  # neighbouring chunks overlap: each sentence once
             seen.add((h.chunk.article_id, a))
             text = h.chunk.text[a - h.chunk.start:b - h.chunk.start]
-            if len(text.split()) >= 6 and not text.rstrip().endswith("?"):
+            if len(text.split()) >= 6 and not text.rstrip().endswith("?") and not _CUT_AT_INITIAL.search(text):
                 out.append(_Sentence(h, a, b, text))
             if len(out) >= most:
                 return out

@@ -141,3 +141,15 @@ def test_a_timeline_of_dated_articles(tmp_path: Path) -> None:
     assert len(titles) == 2 and all("wage" in t.lower() for t in titles), titles
     assert [e.date for e in answer.timeline] == sorted(e.date for e in answer.timeline)
     assert all(isinstance(e, TimelineEvent) and e.citations for e in answer.timeline)
+
+
+@pytest.mark.parametrize(("sentence", "cut"), [
+    ("It has thrust the Wolverines – a talented team led by J.J.", True),
+    ("It was led by John F.", True),
+    ("He won the race in the U.S.", False),
+    ("Prices rose sharply in the second week.", False),
+])
+def test_half_sentences_cut_at_an_initial_are_no_events(sentence: str, cut: bool) -> None:
+    from rag.timeline import _CUT_AT_INITIAL
+
+    assert bool(_CUT_AT_INITIAL.search(sentence)) is cut
