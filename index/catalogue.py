@@ -363,6 +363,12 @@ class Catalogue:
                 db.execute(text("DELETE FROM articles WHERE article_id = :a"), [{"a": a} for a in article_ids])
             _increment(db, "generation")
 
+    def regroup(self, heads: Sequence[str]) -> None:
+        """Groups whose first copy is gone (`newsdesk doctor --repair`): the next-oldest copy becomes the first."""
+        with self.transaction() as db:
+            _regroup(db, heads)
+            _increment(db, "generation")
+
     def set_copies(self, copies: Mapping[str, tuple[str | None, bytes]]) -> None:
         """Group and sign articles already complete (indexed before grouping was on), in one transaction."""
         if copies:

@@ -24,7 +24,7 @@ _SHOWN_CHUNK_IDS = 20  # a report lists this many orphan ids; the count is in th
 @dataclass(frozen=True, slots=True)
 class Problem:
     kind: str  # pending_article | removing_article | hash_mismatch | collection_mismatch | article_without_chunks
-    #            | chunks_without_article | keyword_index_stale | schema_behind
+    #            | chunks_without_article | keyword_index_stale | schema_behind | copy_of_missing
     detail: str
     article_id: str | None = None
     chunk_ids: tuple[str, ...] = ()
@@ -116,7 +116,8 @@ def _find_problems(index: NewsIndex) -> list[Problem]:
     by_article: dict[str, set[str]] = {}
     for cid, aid in rows.items():
         by_article.setdefault(aid, set()).add(cid)
-    for record in index.catalogue.records(None):
+    records = index.catalogue.records(None)
+    for record in records:
         aid = record.article.article_id
         if record.status != "complete":
             problems.append(Problem(f"{record.status}_article", f"article {aid[:12]} was left {record.status!r} by "
@@ -135,6 +136,12 @@ def _find_problems(index: NewsIndex) -> list[Problem]:
         if missing or not expected or len(expected) != record.n_chunks:
             problems.append(Problem("article_without_chunks", f"article {aid[:12]} lists {record.n_chunks} chunks; "
                                     f"{len(missing)} of {len(expected)} are missing from the vector store", aid))
+    # A wire copy points at its group's first copy, which must be a complete article that is no copy itself.
+    heads = {r.article.article_id: r.copy_of for r in records}
+    for head in sorted({h for h in heads.values() if h and (statuses.get(h) != "complete" or heads.get(h))}):
+        members = sorted(a for a, h in heads.items() if h == head)
+        problems.append(Problem("copy_of_missing", f"{len(members)} wire cop(ies) point at {head[:12]}, which is not "
+                                "a complete first copy; the next-oldest copy becomes the group's first", head))
     # A stored chunk is an orphan unless it is one of a complete article's listed chunks.
     orphans = tuple(sorted(cid for cid in stored if statuses.get(rows.get(cid, "")) != "complete"))
     if orphans:
@@ -152,6 +159,9 @@ def _repair(index: NewsIndex, problems: list[Problem]) -> list[Problem]:
     for p in problems:
         if p.kind == "chunks_without_article":
             index.store.delete(p.chunk_ids)
+        elif p.kind == "copy_of_missing":
+            assert p.article_id is not None
+            index.catalogue.regroup([p.article_id])
         elif p.kind in ("article_without_chunks", "collection_mismatch"):
             assert p.article_id is not None
             index.reembed(p.article_id)  # the text is in the catalogue, so the vectors can be rebuilt

@@ -185,3 +185,26 @@ def test_answer_text_lists_the_other_copies_under_the_source() -> None:
     lines = answer_to_text(answer).splitlines()
     at = next(i for i, line in enumerate(lines) if line.startswith("  [1] Elbe"))
     assert "also in: The Age (2023-10-03), AP" in "\n".join(lines[at:at + 4])
+
+
+def test_doctor_finds_and_repairs_copies_whose_first_copy_is_gone(isolated_env: Path) -> None:
+    """A first copy deleted behind the catalogue's back (a hand-made SQL fix, an old restore): doctor says so and
+    --repair makes the next-oldest copy the group's first."""
+    from sqlalchemy import text
+
+    from index.doctor import check_index
+    from index.settings import IndexSettings
+
+    index = NewsIndex(IndexSettings(home=isolated_env))
+    index.ingest(sources(COPIES))
+    first = next(r for r in index.articles() if r.copy_of is None).article.article_id
+    with index.catalogue.transaction() as db:  # the row goes, the copies keep pointing at it
+        db.execute(text("DELETE FROM chunks WHERE article_id = :a"), {"a": first})
+        db.execute(text("DELETE FROM articles WHERE article_id = :a"), {"a": first})
+    index.store.delete([cid for cid, aid in index.store.ids_by_article().items() if aid == first])
+    report = check_index(index)
+    assert [p.kind for p in report.problems] == ["copy_of_missing"] and not report.ok, report
+    repaired = check_index(index, repair=True)
+    assert repaired.ok and repaired.problems[0].repaired
+    assert copy_of(index) == {"The Denver Post": None, "The Age": "The Denver Post"}
+    assert check_index(index).ok
