@@ -18,10 +18,9 @@ from langchain_core.prompts import ChatPromptTemplate
 from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict, Field, PrivateAttr
 
-from rag.llm import Message
 from rag.prompts import CHOICE_HUMAN, HUMAN, SYSTEM, format_sources
 from rag.settings import Settings
-from rag.types import Hit, Prompt
+from rag.types import Hit, Message, Prompt
 
 _ROLES = {"system": "system", "human": "user", "ai": "assistant"}
 

@@ -9,13 +9,11 @@ from typing import TYPE_CHECKING
 
 from index.errors import ConfigError
 from rag.settings import LLMSettings
-from rag.types import Prompt
+from rag.types import Message, Prompt
 
 if TYPE_CHECKING:
     from rag.backends.model_process import ModelProcess
     from rag.claims import Relevance
-
-Message = tuple[str, str]  # (role, content), role in "system" | "user" | "assistant"
 
 
 class LLM(ABC):

@@ -9,6 +9,8 @@ from typing import Any
 
 from index.types import ArticleCopy, ArticleMeta, Chunk, article_id_of
 
+Message = tuple[str, str]  # a chat message: (role, content), role in "system" | "user" | "assistant"
+
 
 @dataclass(frozen=True, slots=True)
 class Hit:
