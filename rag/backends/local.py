@@ -15,7 +15,8 @@ from index.errors import BackendUnavailable
 from rag.backends.llama_server import ALIAS
 from rag.backends.model_process import ModelProcess, ModelServer, unavailable
 from rag.backends.openai_compatible import OpenAICompatibleLLM
-from rag.llm import ChatLLM, Message
+from rag.llm import ChatLLM
+from rag.types import Message
 
 
 class LocalLLM(ChatLLM):

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from index.errors import BackendUnavailable
-from rag.llm import ChatLLM, Message
+from rag.llm import ChatLLM
+from rag.types import Message
 
 
 class OpenAICompatibleLLM(ChatLLM):
