@@ -2,7 +2,7 @@
 may cost (question length, body size, answers per minute), JSON errors, and logs that never hold a token.
 
 Settings are read per request (0.5 ms), so a changed environment (or a test's home) is seen at once; the
-Assistant, the stores and the rate limiter are made once per process.
+Assistant, the stores (ui/stores.py) and the rate limiter are made once per process.
 """
 
 from __future__ import annotations
@@ -20,7 +20,6 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from index.db import catalogue_database
 from index.errors import BackendUnavailable, ConfigError, IndexBusy, InputError, NewsdeskError, NotFound
 from index.settings import IndexSettings
 from rag.assistant import Assistant
@@ -28,6 +27,7 @@ from rag.settings import Settings
 from ui.accounts import LOCAL, Caller, Role, TokenStore
 from ui.conversations import ConversationStore
 from ui.limits import RateLimiter
+from ui.stores import stores
 
 log = logging.getLogger("newsdesk.api")
 
@@ -43,18 +43,12 @@ def assistant() -> Assistant:
     return Assistant.from_settings(Settings())
 
 
-@lru_cache(maxsize=4)
-def _stores(index: IndexSettings) -> tuple[TokenStore, ConversationStore]:
-    db = catalogue_database(index)
-    return TokenStore(db), ConversationStore(db)
-
-
 def tokens() -> TokenStore:
-    return _stores(settings().index)[0]
+    return stores(settings().index).tokens
 
 
 def conversations() -> ConversationStore:
-    return _stores(settings().index)[1]
+    return stores(settings().index).conversations
 
 
 @lru_cache(maxsize=4)

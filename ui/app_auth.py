@@ -8,24 +8,23 @@ from __future__ import annotations
 
 import streamlit as st
 
-from index.db import catalogue_database
 from rag.settings import Settings
-from ui.accounts import LOCAL, Caller, TokenStore
-from ui.conversations import ConversationStore
+from ui.accounts import LOCAL, Caller
 from ui.limits import RateLimiter
+from ui.stores import Stores
+from ui.stores import stores as _stores
 
 _TOKEN = "_newsdesk_token"
 
 
-def stores() -> tuple[TokenStore, ConversationStore]:
-    """The token and conversation stores of the configured catalogue (2 ms: the engine is shared)."""
-    db = catalogue_database(Settings().index)
-    return TokenStore(db), ConversationStore(db)
+def stores() -> Stores:
+    """The token and conversation stores of the configured catalogue (ui/stores.py)."""
+    return _stores(Settings().index)
 
 
 def signed_in() -> Caller:
     """Who this session is; until a valid token is given, the sign-in form is all the page shows."""
-    tokens = stores()[0]
+    tokens = stores().tokens
     if not tokens.auth_enabled():
         return LOCAL
     token = st.session_state.get(_TOKEN)

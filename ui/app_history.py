@@ -34,7 +34,7 @@ def start_history(caller: Caller) -> DeltaGenerator:
 
 def show_history(panel: DeltaGenerator, caller: Caller) -> None:
     """The panel: who is signed in, the conversations (newest first), and the open one's actions."""
-    store = stores()[1]
+    store = stores().conversations
     current = st.session_state.get(_ID)
     with panel:
         if caller.authenticated:
@@ -74,7 +74,7 @@ def answer_download(turn: Turn, i: int) -> None:
 
 def save_turn(caller: Caller, turn: Turn) -> None:
     """Save an answer to the open conversation, starting one (titled by the question) if none is open."""
-    store = stores()[1]
+    store = stores().conversations
     current = st.session_state.get(_ID)
     try:
         if current is None:
@@ -92,14 +92,14 @@ def last_visit(caller: Caller) -> date | None:
     latest one: what "since my last visit" means (rag/timeline.py)."""
     seen = st.session_state.get(_SEEN)
     if seen is None:
-        latest = stores()[1].list(caller.name)
+        latest = stores().conversations.list(caller.name)
         seen = latest[0].updated_at if latest else None
         st.session_state[_SEEN] = seen
     return datetime.fromtimestamp(seen).date() if seen else None
 
 
 def _load(caller: Caller, conversation_id: str) -> None:
-    conv = stores()[1].get(conversation_id, owner=caller.name)
+    conv = stores().conversations.get(conversation_id, owner=caller.name)
     st.session_state[_SEEN] = conv.updated_at  # read before this visit adds anything
     st.session_state["turns"] = conv.history()
     st.session_state[_ID] = conv.conversation_id
@@ -115,14 +115,14 @@ def _new() -> None:
 def _rename(caller: Caller, conversation_id: str) -> None:
     title = str(st.session_state.get(f"title-{conversation_id}", ""))  # as typed, not as first rendered
     try:
-        stores()[1].rename(conversation_id, title, owner=caller.name)
+        stores().conversations.rename(conversation_id, title, owner=caller.name)
     except NewsdeskError as e:
         st.toast(str(e))
 
 
 def _delete(caller: Caller, conversation_id: str) -> None:
     try:
-        stores()[1].delete(conversation_id, owner=caller.name)
+        stores().conversations.delete(conversation_id, owner=caller.name)
     except NewsdeskError:
         pass
     _new()
