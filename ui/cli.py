@@ -7,7 +7,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -88,25 +88,17 @@ def _progress_bar(desc: str, unit: str = "file") -> tuple[Callable[[int, int | N
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from index.bulk import BulkFields
-    from index.news_index import NewsIndex
-    from index.sources import Source, expand_bulk, has_bulk, iter_entries
 
-    settings = _settings(args)
-    index = NewsIndex(settings.index)
-    if args.if_empty and index.articles():
-        print(f"{len(index.articles())} article(s) already indexed; nothing to do (--if-empty).")
+    assistant = _assistant(args)  # nothing loads until a question: adding articles needs only the embedder
+    if args.if_empty and (articles := assistant.articles()):
+        print(f"{len(articles)} article(s) already indexed; nothing to do (--if-empty).")
         return 0
-    # Files and URLs are listed first (cheap: nothing is read), so the bar knows its total; bulk exports are
-    # streamed row by row and the bar counts without a total.
-    entries = list(iter_entries(args.paths, settings.fetch))
     fields = BulkFields(text=args.text_field, title=args.title_field, url=args.url_field,
                         published=args.date_field, outlet=args.outlet_field, author=args.author_field)
-    sources: list[Source] | Iterator[Source] = entries
-    if has_bulk(entries):
-        sources = expand_bulk(entries, fields, settings.index.max_file_bytes)
     update, close = _progress_bar("Indexing", unit="article")
-    try:
-        report = index.ingest(sources, update, on_wait=lambda msg: print(msg, file=sys.stderr))
+    try:  # the app's and the API's path too (Assistant.add_*)
+        report = assistant.add_paths(args.paths, update, on_wait=lambda msg: print(msg, file=sys.stderr),
+                                     fields=fields)
     finally:
         close()
     if args.json:
