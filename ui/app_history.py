@@ -72,19 +72,18 @@ def answer_download(turn: Turn, i: int) -> None:
                        help="Download this answer with its sources as Markdown")
 
 
-def save_turn(caller: Caller, turn: Turn) -> None:
-    """Save an answer to the open conversation, starting one (titled by the question) if none is open."""
-    store = stores().conversations
+def open_conversation() -> str | None:
+    """The id of the conversation open in this session (None: none yet; the first answer starts one)."""
     current = st.session_state.get(_ID)
-    try:
-        if current is None:
-            raise NewsdeskError("no conversation open")
-        store.add_turn(current, turn, owner=caller.name)
-    except NewsdeskError:  # none open, or it was deleted meanwhile (in another tab): start a new one
-        current = store.create(caller.name).conversation_id
-        store.add_turn(current, turn, owner=caller.name)
-        st.session_state[_ID] = current
-        st.query_params["c"] = current
+    return current if isinstance(current, str) else None
+
+
+def saved_to(conversation_id: str | None) -> None:
+    """The answer was saved to this conversation (ui/asking.py started it if none was open, or the open one was
+    deleted meanwhile in another tab): keep it open, and in the URL for a reload."""
+    if conversation_id is not None and conversation_id != st.session_state.get(_ID):
+        st.session_state[_ID] = conversation_id
+        st.query_params["c"] = conversation_id
 
 
 def last_visit(caller: Caller) -> date | None:

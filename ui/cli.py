@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from index.errors import BackendUnavailable, ConfigError, IndexBusy, InputError, NewsdeskError
 from rag.settings import Settings
 from ui.accounts_cli import add_accounts_parsers, add_bind_flags, bind_refusal
+from ui.admission import FiltersRefused
 
 EXIT_INPUT, EXIT_BACKEND = 1, 2
 
@@ -170,10 +171,9 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     index = NewsIndex(settings.index)
     store = index.alerts
     if args.alerts_command == "add":
-        from ui.admission import question_problem
+        from ui.admission import check_question
 
-        if problem := question_problem(args.question, settings.api.max_question_chars):
-            raise InputError(problem)
+        check_question(args.question, settings.api.max_question_chars)
         alert = store.add(LOCAL_USER, args.question)
         print(alert.alert_id)  # only the id on stdout: ID=$(newsdesk alerts add "…")
         print(f"Alert {alert.alert_id} saved; `newsdesk alerts check` reports what articles added from now on bring "
@@ -290,18 +290,22 @@ def add_filter_flags(s: argparse.ArgumentParser) -> None:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from ui.admission import question_problem
+    """The ask path of every front end (ui/asking.py): a refused question exits 1 before any search (the API
+    answers 422), filters that cannot be met exit 2 (`main`); no rate is counted and nothing is saved."""
+    from functools import cache
 
-    if problem := question_problem(args.question, _settings(args).api.max_question_chars):
-        raise InputError(problem)  # exit 1 before any search, as the API answers 422
-    assistant = _assistant(args)
-    stream = assistant.stream(args.question, k=args.k, as_of=args.as_of, filters=filters_from(assistant, args),
-                              timeline=args.timeline)
+    from rag.types import Filters
+    from ui.asking import Asker
+
+    settings = _settings(args)
+    asker = Asker(cache(lambda: _assistant(args)), settings)
+    asking = asker.ask(args.question, k=args.k, as_of=args.as_of, timeline=args.timeline,
+                       filters=Filters(args.since, args.until, tuple(args.outlet or ())))
     if not args.json and sys.stdout.isatty():
-        for token in stream.tokens():
+        for token in asking.tokens():
             print(token, end="", flush=True)
         print("\n")
-    answer = stream.answer()
+    answer = asking.answer()
     if args.json:
         print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
         return 0
@@ -585,7 +589,7 @@ def main(argv: list[str] | None = None) -> int:
     _log_model_process()
     try:
         return int(args.func(args))
-    except (BackendUnavailable, UsageError) as e:
+    except (BackendUnavailable, UsageError, FiltersRefused) as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BACKEND
     except NewsdeskError as e:
