@@ -29,8 +29,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from index.errors import InputError, NewsdeskError
-from rag.followup import standalone
-from rag.prompts import REFUSAL_TEXT
+from rag.followup import Standalone, standalone
 from rag.types import Answer, Turn
 from ui.api_deps import Reader, asker, settings
 from ui.asking import Asking
@@ -79,12 +78,12 @@ def message_text(message: ChatMessage, index: int) -> str:
 
 
 def history_from_messages(messages: Sequence[tuple[str, str]], today: date) -> tuple[str, list[Turn]]:
-    """(role, text) messages → the question (the last user message) and the turns before it.
+    """(role, text) messages → the question (the last user message) and the turns before it (`reply_turn`).
 
     Each earlier user message is paired with the assistant reply after it (an empty one if none came); its
     searched form is replayed with `rag.followup.standalone` over the turns before it, as the chat UI would have
-    searched it, so a follow-up ("and in 2020?", "who said that?") is searched with its context. A reply that
-    is Newsdesk's refusal counts as a refusal. System, developer and tool messages are ignored.
+    searched it, so a follow-up ("and in 2020?", "who said that?") is searched with its context. System,
+    developer and tool messages are ignored.
 
     Raises:
         InputError: the last user/assistant message is not the user's.
@@ -97,10 +96,7 @@ def history_from_messages(messages: Sequence[tuple[str, str]], today: date) -> t
 
     def close(reply: str) -> None:
         assert asked is not None
-        st = standalone(asked, turns, today)
-        turns.append(Turn(asked, Answer(question=asked, standalone_question=st.searched, text=reply,
-                                        refused=reply.startswith(REFUSAL_TEXT), backend="client",
-                                        time_range=st.time)))
+        turns.append(reply_turn(asked, reply, standalone(asked, turns, today)))
 
     for role, content in chat[:-1]:
         if role == "user":
@@ -113,6 +109,21 @@ def history_from_messages(messages: Sequence[tuple[str, str]], today: date) -> t
     if asked is not None:
         close("")
     return chat[-1][1], turns
+
+
+def reply_turn(question: str, reply: str, searched: Standalone) -> Turn:
+    """An earlier exchange of the messages as a turn, holding only what the client sent and what replaying tells.
+
+    A follow-up (rag/followup.py) reads two things from the turn before it: the question as it was searched
+    (`standalone_question`, replayed, with the time it names) and the first sentence of the reply (what "that" in
+    "who said that?" points at). OpenAI messages carry a reply's text only, not whether Newsdesk refused or what
+    it cited, so the turn claims neither: `refused` is False, there are no citations, and `backend` is "client"
+    (no answer Newsdesk writes has it). A follow-up that points back at a refusal is therefore searched with the
+    refusal's first sentence, as it would be with any other reply. Checking the reply's text against Newsdesk's
+    refusal wording would only guess (the words change, and a client may shorten or translate them).
+    """
+    return Turn(question, Answer(question=question, standalone_question=searched.searched, text=reply,
+                                 refused=False, backend="client", time_range=searched.time))
 
 
 @router.get("/models")
