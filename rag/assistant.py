@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from index.bulk import BulkFields
 from index.catalogue import ArticleRecord
 from index.errors import InputError
 from index.feed_store import FeedRecord
 from index.news_index import NewsIndex
-from index.sources import Source, iter_sources, url_source
+from index.sources import Source, expand_bulk, has_bulk, iter_entries, url_source
 from index.types import IngestReport
 from rag.answer import Draft, assemble_answer
 from rag.citations import verify_citations
@@ -344,9 +345,11 @@ class Assistant:
 
     # --- articles --------------------------------------------------------------------------------
     def add_paths(self, paths: Sequence[str | Path], progress: Callable[[int, int | None, str], None] | None = None,
-                  on_wait: Callable[[str], None] | None = None) -> IngestReport:
-        """Files, folders, URLs and bulk exports (JSON Lines / CSV rows), streamed."""
-        sources = iter_sources(paths, self.settings.fetch, max_row_bytes=self.settings.index.max_file_bytes)
+                  on_wait: Callable[[str], None] | None = None, fields: BulkFields | None = None) -> IngestReport:
+        """Files, folders, URLs and bulk exports (JSON Lines / CSV rows, their columns named by `fields`). Files and
+        URLs are listed first (nothing is read), so `progress` knows the total; an export's rows are streamed."""
+        entries = list(iter_entries(paths, self.settings.fetch))
+        sources = expand_bulk(entries, fields, self.settings.index.max_file_bytes) if has_bulk(entries) else entries
         return self.index.ingest(sources, progress, on_wait)
 
     def add_url(self, url: str, meta: dict[str, object] | None = None) -> IngestReport:

@@ -10,31 +10,31 @@ import argparse
 import ipaddress
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ui.accounts import ROLES
 
+if TYPE_CHECKING:  # `newsdesk --help` need not load the conversation store
+    from ui.stores import Stores
 
-def _stores(args: argparse.Namespace) -> Any:
-    from index.db import catalogue_database
-    from ui.accounts import TokenStore
+
+def _stores(args: argparse.Namespace) -> Stores:
     from ui.cli import _settings
-    from ui.conversations import ConversationStore
+    from ui.stores import stores
 
-    db = catalogue_database(_settings(args).index)
-    return TokenStore(db), ConversationStore(db)
+    return stores(_settings(args).index)
 
 
 # --- tokens --------------------------------------------------------------------------------------------
 def cmd_token_add(args: argparse.Namespace) -> int:
-    token = _stores(args)[0].add(args.name, args.role)
+    token = _stores(args).tokens.add(args.name, args.role)
     print(token)  # only the token on stdout: TOKEN=$(newsdesk token add alice --role reader)
     print(f"Token for {args.name!r} ({args.role}); it is shown only now, keep it somewhere safe.", file=sys.stderr)
     return 0
 
 
 def cmd_token_list(args: argparse.Namespace) -> int:
-    rows = [t.to_dict() for t in _stores(args)[0].list()]
+    rows = [t.to_dict() for t in _stores(args).tokens.list()]
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
@@ -46,14 +46,14 @@ def cmd_token_list(args: argparse.Namespace) -> int:
 
 
 def cmd_token_revoke(args: argparse.Namespace) -> int:
-    info = _stores(args)[0].revoke(args.name)
+    info = _stores(args).tokens.revoke(args.name)
     print(f"revoked {info.name} ({info.role})")
     return 0
 
 
 # --- conversations -------------------------------------------------------------------------------------
 def cmd_history_list(args: argparse.Namespace) -> int:
-    rows = [c.to_dict() for c in _stores(args)[1].list(args.user)]
+    rows = [c.to_dict() for c in _stores(args).conversations.list(args.user)]
     if args.json:
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return 0
@@ -64,7 +64,7 @@ def cmd_history_list(args: argparse.Namespace) -> int:
 
 
 def cmd_history_show(args: argparse.Namespace) -> int:
-    conv = _stores(args)[1].get(args.conversation_id, owner=None)
+    conv = _stores(args).conversations.get(args.conversation_id, owner=None)
     if args.json:
         print(json.dumps(conv.to_dict(with_turns=True), indent=2, ensure_ascii=False))
         return 0
@@ -78,7 +78,7 @@ def cmd_history_show(args: argparse.Namespace) -> int:
 
 
 def cmd_history_delete(args: argparse.Namespace) -> int:
-    _stores(args)[1].delete(args.conversation_id, owner=None)
+    _stores(args).conversations.delete(args.conversation_id, owner=None)
     print(f"deleted {args.conversation_id}")
     return 0
 
@@ -86,7 +86,7 @@ def cmd_history_delete(args: argparse.Namespace) -> int:
 def cmd_history_export(args: argparse.Namespace) -> int:
     from ui.export import conversation_json, conversation_markdown
 
-    conv = _stores(args)[1].get(args.conversation_id, owner=None)
+    conv = _stores(args).conversations.get(args.conversation_id, owner=None)
     out = (json.dumps(conversation_json(conv), indent=2, ensure_ascii=False) + "\n" if args.format == "json"
            else conversation_markdown(conv))
     if args.output:
@@ -149,7 +149,7 @@ def bind_refusal(args: argparse.Namespace, command: str) -> str | None:
 
     With --insecure-no-auth it warns on stderr instead of refusing.
     """
-    if is_loopback(args.host) or _stores(args)[0].auth_enabled():
+    if is_loopback(args.host) or _stores(args).tokens.auth_enabled():
         return None
     if args.insecure_no_auth:
         print(f"WARNING: listening on {args.host} without authentication (--insecure-no-auth): anyone who can reach "

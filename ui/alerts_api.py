@@ -8,8 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from ui.admission import check_question
 from ui.alerts import alert_dict, check_alert, unread_counts
-from ui.api_deps import Editor, Reader, assistant, charge_answer, check_question, settings
+from ui.api_deps import Editor, Reader, assistant, charge_answer, settings
 
 router = APIRouter()
 
@@ -30,7 +31,7 @@ def list_alerts(caller: Reader) -> list[dict[str, Any]]:
 @router.post("/alerts")
 def add_alert(body: AlertIn, caller: Editor) -> dict[str, Any]:
     """Save a question; its news starts with the articles added from now on."""
-    check_question(body.question, settings())
+    check_question(body.question, settings().api.max_question_chars)
     return alert_dict(assistant().index.alerts.add(caller.name, body.question), 0)
 
 

@@ -1,8 +1,9 @@
-"""What every HTTP route shares: the Assistant and stores, who the caller is (tokens and roles), what one caller
-may cost (question length, body size, answers per minute), JSON errors, and logs that never hold a token.
+"""What every HTTP route shares: the Assistant and stores, who the caller is (tokens and roles), the ask path for
+that caller (ui/asking.py: the question rule and answers per minute of ui/admission.py), the body size, JSON
+errors with library errors mapped to HTTP by their kind in one handler, and logs that never hold a token.
 
 Settings are read per request (0.5 ms), so a changed environment (or a test's home) is seen at once; the
-Assistant, the stores and the rate limiter are made once per process.
+Assistant, the stores (ui/stores.py) and the rate limiter (ui/admission.py) are made once per process.
 """
 
 from __future__ import annotations
@@ -20,18 +21,21 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from index.db import catalogue_database
 from index.errors import BackendUnavailable, ConfigError, IndexBusy, InputError, NewsdeskError, NotFound
-from index.settings import IndexSettings
 from rag.assistant import Assistant
 from rag.settings import Settings
 from ui.accounts import LOCAL, Caller, Role, TokenStore
+from ui.admission import FiltersRefused, QuestionRefused, TooManyQuestions, charge, rate_key
+from ui.asking import Asker
 from ui.conversations import ConversationStore
-from ui.limits import RateLimiter
+from ui.stores import stores
 
 log = logging.getLogger("newsdesk.api")
 
-_STATUS = {InputError: 400, NotFound: 404, ConfigError: 500, IndexBusy: 503, BackendUnavailable: 503}
+# The status of each kind of library error; a kind before the kind it refines (the first match counts).
+_STATUS: dict[type[NewsdeskError], int] = {
+    QuestionRefused: 422, FiltersRefused: 422, TooManyQuestions: 429, InputError: 400, NotFound: 404,
+    ConfigError: 500, IndexBusy: 503, BackendUnavailable: 503}
 
 
 def settings() -> Settings:
@@ -43,30 +47,19 @@ def assistant() -> Assistant:
     return Assistant.from_settings(Settings())
 
 
-@lru_cache(maxsize=4)
-def _stores(index: IndexSettings) -> tuple[TokenStore, ConversationStore]:
-    db = catalogue_database(index)
-    return TokenStore(db), ConversationStore(db)
-
-
 def tokens() -> TokenStore:
-    return _stores(settings().index)[0]
+    return stores(settings().index).tokens
 
 
 def conversations() -> ConversationStore:
-    return _stores(settings().index)[1]
-
-
-@lru_cache(maxsize=4)
-def _limiter(index: IndexSettings, per_minute: int) -> RateLimiter:
-    """One limiter per catalogue (one in production; tests each have their own home) and rate."""
-    return RateLimiter(per_minute, 60.0)
+    return stores(settings().index).conversations
 
 
 def fail(e: NewsdeskError) -> HTTPException:
-    """A library error as an HTTP error: its message is the `detail`."""
+    """A library error as an HTTP error: its message is the `detail`; too many questions say when to retry."""
     status = next((code for cls, code in _STATUS.items() if isinstance(e, cls)), 500)
-    return HTTPException(status_code=status, detail=str(e))
+    headers = {"Retry-After": str(e.retry_after)} if isinstance(e, TooManyQuestions) else None
+    return HTTPException(status_code=status, detail=str(e), headers=headers)
 
 
 # --- who is asking ---------------------------------------------------------------------------------
@@ -150,22 +143,21 @@ Admin = Annotated[Caller, Depends(require("admin"))]
 
 
 # --- what one caller may cost ------------------------------------------------------------------------
-def check_question(question: str, s: Settings) -> None:
-    """422 for an empty question or one longer than NEWSDESK_API__MAX_QUESTION_CHARS (ui/admission.py)."""
-    from ui.admission import question_problem
-
-    if problem := question_problem(question, s.api.max_question_chars):
-        raise HTTPException(status_code=422, detail=problem)
+def asker(request: Request, caller: Caller) -> Asker:
+    """The ask path (ui/asking.py) for this request's caller: answers counted per token, or per client address
+    with auth off; turns saved to the caller's conversations."""
+    s = settings()
+    return Asker(assistant, s, caller, rate_key(caller, _address(request)), stores(s.index).conversations)
 
 
 def charge_answer(request: Request, caller: Caller, s: Settings) -> None:
-    """Count one answer against the caller (its token, or its address with auth off); 429 when over the rate."""
-    key = f"token:{caller.name}" if caller.authenticated else f"addr:{request.client.host if request.client else '?'}"
-    wait = _limiter(s.index, s.api.answers_per_minute).acquire(key)
-    if wait:
-        raise HTTPException(status_code=429, headers={"Retry-After": str(wait)},
-                            detail=f"Too many questions: at most {s.api.answers_per_minute} answers a minute per "
-                                   f"caller (NEWSDESK_API__ANSWERS_PER_MINUTE). Try again in {wait} s.")
+    """Count one answer against the caller, as the ask path does (ui/admission.py): `TooManyQuestions` (429)
+    when over the rate."""
+    charge(rate_key(caller, _address(request)), s)
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "?"
 
 
 class BodyLimit:
@@ -235,7 +227,8 @@ async def _library_error(request: Request, exc: Exception) -> JSONResponse:
     """Every library error a route lets through, mapped to HTTP here once: the status by the error's kind."""
     assert isinstance(exc, NewsdeskError)
     http = fail(exc)
-    return JSONResponse(_error_body(request.url.path, http.status_code, http.detail), status_code=http.status_code)
+    return JSONResponse(_error_body(request.url.path, http.status_code, http.detail), status_code=http.status_code,
+                        headers=http.headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -1,5 +1,6 @@
-"""The app's sign-in gate and per-caller limits. Once any token exists, a visitor gives one before anything else
-is shown (or any model loads); readers may ask, editors also add and remove articles.
+"""The app's sign-in gate. Once any token exists, a visitor gives one before anything else is shown (or any model
+loads); readers may ask, editors also add and remove articles. What one caller may ask is ui/admission.py's rule,
+applied by the ask path (ui/asking.py).
 
 The token is kept only in this browser session's server-side state: a reload asks for it again.
 """
@@ -8,24 +9,22 @@ from __future__ import annotations
 
 import streamlit as st
 
-from index.db import catalogue_database
 from rag.settings import Settings
-from ui.accounts import LOCAL, Caller, TokenStore
-from ui.conversations import ConversationStore
-from ui.limits import RateLimiter
+from ui.accounts import LOCAL, Caller
+from ui.stores import Stores
+from ui.stores import stores as _stores
 
 _TOKEN = "_newsdesk_token"
 
 
-def stores() -> tuple[TokenStore, ConversationStore]:
-    """The token and conversation stores of the configured catalogue (2 ms: the engine is shared)."""
-    db = catalogue_database(Settings().index)
-    return TokenStore(db), ConversationStore(db)
+def stores() -> Stores:
+    """The token and conversation stores of the configured catalogue (ui/stores.py)."""
+    return _stores(Settings().index)
 
 
 def signed_in() -> Caller:
     """Who this session is; until a valid token is given, the sign-in form is all the page shows."""
-    tokens = stores()[0]
+    tokens = stores().tokens
     if not tokens.auth_enabled():
         return LOCAL
     token = st.session_state.get(_TOKEN)
@@ -52,23 +51,3 @@ def sign_out() -> None:
     for key in ("turns", "conversation_id"):
         st.session_state.pop(key, None)
     st.query_params.clear()
-
-
-@st.cache_resource
-def _limiter(catalogue: str, per_minute: int) -> RateLimiter:
-    return RateLimiter(per_minute, 60.0)
-
-
-def admit_question(caller: Caller, question: str) -> None:
-    """Stop the run with a message when the question is too long or the caller asks too often."""
-    settings = Settings()
-    api = settings.api
-    from ui.admission import question_problem
-
-    if problem := question_problem(question, api.max_question_chars):
-        st.error(problem)
-        st.stop()
-    wait = _limiter(str(settings.index.catalogue_path), api.answers_per_minute).acquire(caller.name)
-    if wait:
-        st.warning(f"Too many questions: at most {api.answers_per_minute} a minute. Try again in {wait} s.")
-        st.stop()

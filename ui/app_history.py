@@ -34,7 +34,7 @@ def start_history(caller: Caller) -> DeltaGenerator:
 
 def show_history(panel: DeltaGenerator, caller: Caller) -> None:
     """The panel: who is signed in, the conversations (newest first), and the open one's actions."""
-    store = stores()[1]
+    store = stores().conversations
     current = st.session_state.get(_ID)
     with panel:
         if caller.authenticated:
@@ -72,19 +72,18 @@ def answer_download(turn: Turn, i: int) -> None:
                        help="Download this answer with its sources as Markdown")
 
 
-def save_turn(caller: Caller, turn: Turn) -> None:
-    """Save an answer to the open conversation, starting one (titled by the question) if none is open."""
-    store = stores()[1]
+def open_conversation() -> str | None:
+    """The id of the conversation open in this session (None: none yet; the first answer starts one)."""
     current = st.session_state.get(_ID)
-    try:
-        if current is None:
-            raise NewsdeskError("no conversation open")
-        store.add_turn(current, turn, owner=caller.name)
-    except NewsdeskError:  # none open, or it was deleted meanwhile (in another tab): start a new one
-        current = store.create(caller.name).conversation_id
-        store.add_turn(current, turn, owner=caller.name)
-        st.session_state[_ID] = current
-        st.query_params["c"] = current
+    return current if isinstance(current, str) else None
+
+
+def saved_to(conversation_id: str | None) -> None:
+    """The answer was saved to this conversation (ui/asking.py started it if none was open, or the open one was
+    deleted meanwhile in another tab): keep it open, and in the URL for a reload."""
+    if conversation_id is not None and conversation_id != st.session_state.get(_ID):
+        st.session_state[_ID] = conversation_id
+        st.query_params["c"] = conversation_id
 
 
 def last_visit(caller: Caller) -> date | None:
@@ -92,14 +91,14 @@ def last_visit(caller: Caller) -> date | None:
     latest one: what "since my last visit" means (rag/timeline.py)."""
     seen = st.session_state.get(_SEEN)
     if seen is None:
-        latest = stores()[1].list(caller.name)
+        latest = stores().conversations.list(caller.name)
         seen = latest[0].updated_at if latest else None
         st.session_state[_SEEN] = seen
     return datetime.fromtimestamp(seen).date() if seen else None
 
 
 def _load(caller: Caller, conversation_id: str) -> None:
-    conv = stores()[1].get(conversation_id, owner=caller.name)
+    conv = stores().conversations.get(conversation_id, owner=caller.name)
     st.session_state[_SEEN] = conv.updated_at  # read before this visit adds anything
     st.session_state["turns"] = conv.history()
     st.session_state[_ID] = conv.conversation_id
@@ -115,14 +114,14 @@ def _new() -> None:
 def _rename(caller: Caller, conversation_id: str) -> None:
     title = str(st.session_state.get(f"title-{conversation_id}", ""))  # as typed, not as first rendered
     try:
-        stores()[1].rename(conversation_id, title, owner=caller.name)
+        stores().conversations.rename(conversation_id, title, owner=caller.name)
     except NewsdeskError as e:
         st.toast(str(e))
 
 
 def _delete(caller: Caller, conversation_id: str) -> None:
     try:
-        stores()[1].delete(conversation_id, owner=caller.name)
+        stores().conversations.delete(conversation_id, owner=caller.name)
     except NewsdeskError:
         pass
     _new()

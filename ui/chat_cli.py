@@ -21,11 +21,18 @@ HELP = ("Ask a question, or: /new  /since YYYY-MM-DD  /until YYYY-MM-DD  /outlet
 
 def run_chat(assistant: Any, stdin: TextIO, stdout: TextIO, as_of: date | None = None, filters: Any = None,
              stream: bool = True) -> int:
-    """The read-answer loop; returns the exit code. Answers stream when `stream` (a terminal)."""
+    """The read-answer loop; returns the exit code. Answers stream when `stream` (a terminal).
+
+    Questions take the ask path of every front end (ui/asking.py) with the turns so far as history; nothing is
+    saved and no rate is counted (one person at their own terminal). A question the rule refuses (too long) is
+    an error line, as a backend that is down is, and the chat goes on."""
     from rag.types import Filters, Turn
+    from ui.admission import QuestionRefused
+    from ui.asking import Asker
     from ui.export import turns_markdown
     from ui.render import answer_to_text
 
+    asker = Asker(lambda: assistant, assistant.settings)
     turns: list[Turn] = []
     filters = filters or Filters()
     print(f"Newsdesk chat over {len(assistant.articles())} article(s). {HELP}", file=stdout)
@@ -77,13 +84,13 @@ def run_chat(assistant: Any, stdin: TextIO, stdout: TextIO, as_of: date | None =
                 print(f"error: {e}", file=stdout)
             continue
         try:
-            answer_stream = assistant.stream(text, history=turns, as_of=as_of, filters=filters)
-            if stream and not answer_stream.refused_by_gate:
-                for token in answer_stream.tokens():
+            asking = asker.ask(text, history=turns, as_of=as_of, filters=filters)
+            if stream and not asking.refused_by_gate:
+                for token in asking.tokens():
                     print(token, end="", file=stdout, flush=True)
                 print("\n", file=stdout)
-            answer = answer_stream.answer()
-        except BackendUnavailable as e:
+            answer = asking.answer()
+        except (BackendUnavailable, QuestionRefused) as e:
             print(f"error: {e}", file=stdout)
             continue
         print(answer_to_text(answer), file=stdout)

@@ -7,7 +7,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from index.errors import BackendUnavailable, ConfigError, IndexBusy, InputError, NewsdeskError
 from rag.settings import Settings
 from ui.accounts_cli import add_accounts_parsers, add_bind_flags, bind_refusal
+from ui.admission import FiltersRefused
 
 EXIT_INPUT, EXIT_BACKEND = 1, 2
 
@@ -88,25 +89,17 @@ def _progress_bar(desc: str, unit: str = "file") -> tuple[Callable[[int, int | N
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     from index.bulk import BulkFields
-    from index.news_index import NewsIndex
-    from index.sources import Source, expand_bulk, has_bulk, iter_entries
 
-    settings = _settings(args)
-    index = NewsIndex(settings.index)
-    if args.if_empty and index.articles():
-        print(f"{len(index.articles())} article(s) already indexed; nothing to do (--if-empty).")
+    assistant = _assistant(args)  # nothing loads until a question: adding articles needs only the embedder
+    if args.if_empty and (articles := assistant.articles()):
+        print(f"{len(articles)} article(s) already indexed; nothing to do (--if-empty).")
         return 0
-    # Files and URLs are listed first (cheap: nothing is read), so the bar knows its total; bulk exports are
-    # streamed row by row and the bar counts without a total.
-    entries = list(iter_entries(args.paths, settings.fetch))
     fields = BulkFields(text=args.text_field, title=args.title_field, url=args.url_field,
                         published=args.date_field, outlet=args.outlet_field, author=args.author_field)
-    sources: list[Source] | Iterator[Source] = entries
-    if has_bulk(entries):
-        sources = expand_bulk(entries, fields, settings.index.max_file_bytes)
     update, close = _progress_bar("Indexing", unit="article")
-    try:
-        report = index.ingest(sources, update, on_wait=lambda msg: print(msg, file=sys.stderr))
+    try:  # the app's and the API's path too (Assistant.add_*)
+        report = assistant.add_paths(args.paths, update, on_wait=lambda msg: print(msg, file=sys.stderr),
+                                     fields=fields)
     finally:
         close()
     if args.json:
@@ -178,10 +171,9 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     index = NewsIndex(settings.index)
     store = index.alerts
     if args.alerts_command == "add":
-        from ui.admission import question_problem
+        from ui.admission import check_question
 
-        if problem := question_problem(args.question, settings.api.max_question_chars):
-            raise InputError(problem)
+        check_question(args.question, settings.api.max_question_chars)
         alert = store.add(LOCAL_USER, args.question)
         print(alert.alert_id)  # only the id on stdout: ID=$(newsdesk alerts add "…")
         print(f"Alert {alert.alert_id} saved; `newsdesk alerts check` reports what articles added from now on bring "
@@ -298,18 +290,22 @@ def add_filter_flags(s: argparse.ArgumentParser) -> None:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from ui.admission import question_problem
+    """The ask path of every front end (ui/asking.py): a refused question exits 1 before any search (the API
+    answers 422), filters that cannot be met exit 2 (`main`); no rate is counted and nothing is saved."""
+    from functools import cache
 
-    if problem := question_problem(args.question, _settings(args).api.max_question_chars):
-        raise InputError(problem)  # exit 1 before any search, as the API answers 422
-    assistant = _assistant(args)
-    stream = assistant.stream(args.question, k=args.k, as_of=args.as_of, filters=filters_from(assistant, args),
-                              timeline=args.timeline, choices=args.choice or ())
+    from rag.types import Filters
+    from ui.asking import Asker
+
+    settings = _settings(args)
+    asker = Asker(cache(lambda: _assistant(args)), settings)
+    asking = asker.ask(args.question, k=args.k, as_of=args.as_of, timeline=args.timeline,
+                       filters=Filters(args.since, args.until, tuple(args.outlet or ())), choices=args.choice or ())
     if not args.json and sys.stdout.isatty():
-        for token in stream.tokens():
+        for token in asking.tokens():
             print(token, end="", flush=True)
         print("\n")
-    answer = stream.answer()
+    answer = asking.answer()
     if args.json:
         print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False))
         return 0
@@ -596,7 +592,7 @@ def main(argv: list[str] | None = None) -> int:
     _log_model_process()
     try:
         return int(args.func(args))
-    except (BackendUnavailable, UsageError) as e:
+    except (BackendUnavailable, UsageError, FiltersRefused) as e:
         print(f"error: {e}", file=sys.stderr)
         return EXIT_BACKEND
     except NewsdeskError as e:

@@ -10,10 +10,9 @@ from typing import Any
 from fastapi import FastAPI, HTTPException, Request
 from pydantic import BaseModel, Field, model_validator
 
-from index.errors import InputError
-from rag.types import Filters, Turn
+from rag.types import Filters
 from ui import accounts_api, alerts_api, openai_api
-from ui.api_deps import Editor, Reader, assistant, charge_answer, check_question, conversations, install, settings
+from ui.api_deps import Editor, Reader, asker, assistant, install
 
 # The docs routes are in accounts_api: once tokens exist they need one, like everything but /health.
 app = FastAPI(title="Newsdesk", description="Cited answers from your news articles.", docs_url=None,
@@ -62,20 +61,12 @@ def health() -> dict[str, Any]:
 
 @app.post("/ask")
 def ask(req: AskRequest, request: Request, caller: Reader) -> dict[str, Any]:
-    s = settings()
-    check_question(req.question, s)
-    try:
-        filters = assistant().check_filters(Filters(req.since, req.until, tuple(req.outlets)))
-    except InputError as e:  # a filter that cannot be met is a bad request body, as a bad date is
-        raise HTTPException(status_code=422, detail=str(e)) from e
-    history = (conversations().get(req.conversation_id, owner=caller.name).history()
-               if req.conversation_id is not None else [])
-    charge_answer(request, caller, s)
-    answer = assistant().ask(req.question, history=history, k=req.k, as_of=req.as_of, filters=filters,
-                             timeline=req.timeline, choices=req.choices)
+    # A filter that cannot be met is a bad request body (422), as a bad date is (ui/api_deps.py maps the kinds).
+    answer = asker(request, caller).ask(req.question, conversation_id=req.conversation_id, k=req.k,
+                                        as_of=req.as_of, filters=Filters(req.since, req.until, tuple(req.outlets)),
+                                        timeline=req.timeline, choices=req.choices).answer()
     if req.conversation_id is None:
         return answer.to_dict()
-    conversations().add_turn(req.conversation_id, Turn(answer.question, answer), owner=caller.name)
     return {**answer.to_dict(), "conversation_id": req.conversation_id}
 
 

@@ -29,11 +29,10 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from index.errors import InputError, NewsdeskError
-from rag.assistant import AnswerStream
-from rag.followup import standalone
-from rag.prompts import REFUSAL_TEXT
+from rag.followup import Standalone, standalone
 from rag.types import Answer, Turn
-from ui.api_deps import Reader, assistant, charge_answer, check_question, conversations, settings
+from ui.api_deps import Reader, asker, settings
+from ui.asking import Asking
 from ui.export import sources_markdown
 
 MODEL_ID = "newsdesk"
@@ -79,12 +78,12 @@ def message_text(message: ChatMessage, index: int) -> str:
 
 
 def history_from_messages(messages: Sequence[tuple[str, str]], today: date) -> tuple[str, list[Turn]]:
-    """(role, text) messages → the question (the last user message) and the turns before it.
+    """(role, text) messages → the question (the last user message) and the turns before it (`reply_turn`).
 
     Each earlier user message is paired with the assistant reply after it (an empty one if none came); its
     searched form is replayed with `rag.followup.standalone` over the turns before it, as the chat UI would have
-    searched it, so a follow-up ("and in 2020?", "who said that?") is searched with its context. A reply that
-    is Newsdesk's refusal counts as a refusal. System, developer and tool messages are ignored.
+    searched it, so a follow-up ("and in 2020?", "who said that?") is searched with its context. System,
+    developer and tool messages are ignored.
 
     Raises:
         InputError: the last user/assistant message is not the user's.
@@ -97,10 +96,7 @@ def history_from_messages(messages: Sequence[tuple[str, str]], today: date) -> t
 
     def close(reply: str) -> None:
         assert asked is not None
-        st = standalone(asked, turns, today)
-        turns.append(Turn(asked, Answer(question=asked, standalone_question=st.searched, text=reply,
-                                        refused=reply.startswith(REFUSAL_TEXT), backend="client",
-                                        time_range=st.time)))
+        turns.append(reply_turn(asked, reply, standalone(asked, turns, today)))
 
     for role, content in chat[:-1]:
         if role == "user":
@@ -113,6 +109,21 @@ def history_from_messages(messages: Sequence[tuple[str, str]], today: date) -> t
     if asked is not None:
         close("")
     return chat[-1][1], turns
+
+
+def reply_turn(question: str, reply: str, searched: Standalone) -> Turn:
+    """An earlier exchange of the messages as a turn, holding only what the client sent and what replaying tells.
+
+    A follow-up (rag/followup.py) reads two things from the turn before it: the question as it was searched
+    (`standalone_question`, replayed, with the time it names) and the first sentence of the reply (what "that" in
+    "who said that?" points at). OpenAI messages carry a reply's text only, not whether Newsdesk refused or what
+    it cited, so the turn claims neither: `refused` is False, there are no citations, and `backend` is "client"
+    (no answer Newsdesk writes has it). A follow-up that points back at a refusal is therefore searched with the
+    refusal's first sentence, as it would be with any other reply. Checking the reply's text against Newsdesk's
+    refusal wording would only guess (the words change, and a client may shorten or translate them).
+    """
+    return Turn(question, Answer(question=question, standalone_question=searched.searched, text=reply,
+                                 refused=False, backend="client", time_range=searched.time))
 
 
 @router.get("/models")
@@ -141,31 +152,22 @@ def chat_completions(body: ChatRequest, request: Request, caller: Reader) -> Res
                                                     f"{s.api.max_messages} (NEWSDESK_API__MAX_MESSAGES).")
     question, history = history_from_messages([(m.role, message_text(m, i)) for i, m in enumerate(body.messages)],
                                               body.as_of or date.today())
-    check_question(question, s)
-    if body.conversation_id is not None:
-        conversations().get(body.conversation_id, owner=caller.name)  # 404 before any work
-    charge_answer(request, caller, s)
-    stream = assistant().stream(question, history=history, k=body.k, as_of=body.as_of)
+    # The messages are the history; the conversation, when named, only keeps the turn (404 before any work).
+    asking = asker(request, caller).ask(question, history=history, conversation_id=body.conversation_id, k=body.k,
+                                        as_of=body.as_of)
     completion_id, created = f"chatcmpl-{secrets.token_hex(12)}", int(time.time())
     footer = s.api.sources_in_content
-
-    def save(answer: Answer) -> dict[str, Any]:
-        if body.conversation_id is None:
-            return {}
-        conversations().add_turn(body.conversation_id, Turn(question, answer), owner=caller.name)
-        return {"conversation_id": body.conversation_id}
-
+    saved = {"conversation_id": body.conversation_id} if body.conversation_id is not None else {}
     if not body.stream:
-        answer = stream.answer()
-        extra = save(answer)
+        answer = asking.answer()
         return JSONResponse({
             "id": completion_id, "object": "chat.completion", "created": created, "model": MODEL_ID,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": _content(answer, footer)},
                          "finish_reason": "stop", "logprobs": None}],
             "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-            **answer_fields(answer), **extra})
+            **answer_fields(answer), **saved})
     usage = bool((body.stream_options or {}).get("include_usage"))
-    events = _events(stream, completion_id, created, footer, usage, save)
+    events = _events(asking, completion_id, created, footer, usage, saved)
     return StreamingResponse(events, media_type="text/event-stream",
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
@@ -184,8 +186,8 @@ def _content(answer: Answer, footer: bool) -> str:
     return answer.text + (f"\n\n{sources}" if sources else "")
 
 
-def _events(stream: AnswerStream, completion_id: str, created: int, footer: bool, usage: bool,
-            save: Any) -> Iterator[str]:
+def _events(asking: Asking, completion_id: str, created: int, footer: bool, usage: bool,
+            saved: dict[str, Any]) -> Iterator[str]:
     def chunk(delta: dict[str, Any], finish: str | None = None, **extra: Any) -> str:
         body = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": MODEL_ID,
                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}], **extra}
@@ -194,18 +196,17 @@ def _events(stream: AnswerStream, completion_id: str, created: int, footer: bool
     try:
         yield chunk({"role": "assistant", "content": ""})
         streamed = False
-        for token in stream.tokens():
+        for token in asking.tokens():
             if token:
                 streamed = True
                 yield chunk({"content": token})
-        answer = stream.answer()
+        answer = asking.answer()  # the turn is saved now, when the body names a conversation
         if not streamed:  # refused before any model ran: the refusal is the text
             yield chunk({"content": answer.text})
         sources = sources_markdown(answer) if footer else ""
         if sources:
             yield chunk({"content": f"\n\n{sources}"})
-        extra = save(answer)
-        yield chunk({}, "stop", **answer_fields(answer), **extra)
+        yield chunk({}, "stop", **answer_fields(answer), **saved)
         if usage:
             yield "data: " + json.dumps({"id": completion_id, "object": "chat.completion.chunk", "created": created,
                                          "model": MODEL_ID, "choices": [],

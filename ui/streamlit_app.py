@@ -10,11 +10,13 @@ from index.errors import NewsdeskError
 from index.feed_store import FeedRecord
 from rag.assistant import Assistant
 from rag.settings import Settings
-from rag.timeline import with_last_visit
 from rag.types import Answer, Filters, Turn
+from ui.accounts import Caller
+from ui.admission import TooManyQuestions, rate_key
 from ui.app_alerts import show_alerts
-from ui.app_auth import admit_question, signed_in
-from ui.app_history import answer_download, last_visit, save_turn, show_history, start_history
+from ui.app_auth import signed_in, stores
+from ui.app_history import answer_download, last_visit, open_conversation, saved_to, show_history, start_history
+from ui.asking import Asker
 from ui.render import (
     also_in_line,
     answer_markdown,
@@ -186,6 +188,15 @@ def _show_report(report) -> None:  # type: ignore[no-untyped-def]
             st.error(o.reason)
 
 
+def asker(caller: Caller) -> Asker:
+    """The ask path (ui/asking.py) for this session's caller: answers counted per token, or per client address
+    while no token exists (None on localhost: one local reader); turns saved to the caller's conversations."""
+    address = st.context.ip_address
+    if not isinstance(address, str):  # None on localhost (and no address at all under AppTest)
+        address = "localhost"
+    return Asker(get_assistant, Settings(), caller, rate_key(caller, address), stores().conversations)
+
+
 def _filters() -> Filters:
     since, until = st.session_state.get("since"), st.session_state.get("until")
     return Filters(since if isinstance(since, date) else None, until if isinstance(until, date) else None,
@@ -217,19 +228,26 @@ def main() -> None:
             render_answer(turn.answer)
             answer_download(turn, i)
     if question := st.chat_input("Ask about the news"):
-        admit_question(caller, question)
+        as_of = st.session_state.get("as_of")
+        try:  # the question rule, the filters and the rate, before the question is shown (ui/admission.py)
+            admitted = asker(caller).admit(
+                question, history=turns, conversation_id=open_conversation(), new_if_missing=True, filters=_filters(),
+                as_of=as_of if isinstance(as_of, date) and as_of != date.today() else None,
+                last_visit=last_visit(caller))
+        except TooManyQuestions as e:
+            st.warning(str(e))
+            st.stop()
+        except NewsdeskError as e:
+            st.error(str(e))
+            st.stop()
         st.chat_message("user").text(question)
         with st.chat_message("assistant"):
             slot = st.empty()
             try:
-                as_of = st.session_state.get("as_of")
-                filters = assistant.check_filters(_filters())
-                asked = with_last_visit(question, last_visit(caller))
-                stream = assistant.stream(asked, history=turns, filters=filters,
-                                          as_of=as_of if isinstance(as_of, date) and as_of != date.today() else None)
+                asking = admitted.stream()
                 with slot.container():
-                    st.write_stream(stream.tokens())
-                answer = stream.answer()
+                    st.write_stream(asking.tokens())
+                answer = asking.answer()  # saved to the open conversation, or to a new one
             except NewsdeskError as e:
                 slot.error(str(e))
                 st.stop()
@@ -237,9 +255,8 @@ def main() -> None:
             render_answer(answer)
             answer_download(Turn(question, answer), len(turns))
         turns.append(Turn(question, answer))
+        saved_to(asking.conversation_id)
     try:
-        if question:
-            save_turn(caller, turns[-1])
         show_history(history, caller)
     except NewsdeskError as e:
         st.error(str(e))

@@ -217,6 +217,21 @@ def test_messages_history_becomes_turns_for_follow_ups() -> None:
             history_from_messages(bad, today)
 
 
+def test_a_reply_in_the_messages_claims_only_its_text() -> None:
+    """The client sends back a reply's text, not whether it was a refusal: the turn claims neither (ui/openai_api.py
+    `reply_turn`)."""
+    from datetime import date
+
+    from rag.prompts import REFUSAL_TEXT
+    from ui.openai_api import history_from_messages
+
+    _, turns = history_from_messages([("user", "Who met Biden on Monday?"), ("assistant", REFUSAL_TEXT),
+                                      ("user", "Who met Trump?")], date(2025, 7, 1))
+    (turn,) = turns
+    assert turn.answer.text == REFUSAL_TEXT and turn.answer.refused is False and turn.answer.backend == "client"
+    assert turn.answer.citations == () and turn.answer.standalone_question == "Who met Biden on Monday?"
+
+
 def test_log_records_never_carry_a_token() -> None:
     import logging
 

@@ -193,3 +193,23 @@ def test_since_my_last_visit_counts_from_the_last_visit(app: AppTest) -> None:
     # Where things stood: the latest event up to that day (the 20% rise "in 2024"); 2014 and 2020 are not shown.
     assert "**Before: 2024**" in text and "**12 Feb 2025**" in text, text
     assert "**24 Nov 2020**" not in text and "**2014**" not in text
+
+
+def test_questions_are_admitted_in_the_apis_words(seeded: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one admission rule (ui/admission.py): a refused question costs no answer of the caller's minute."""
+    monkeypatch.setenv("NEWSDESK_LLM__BACKEND", "extractive")
+    monkeypatch.setenv("NEWSDESK_API__MAX_QUESTION_CHARS", "60")
+    monkeypatch.setenv("NEWSDESK_API__ANSWERS_PER_MINUTE", "1")
+    import streamlit as st
+
+    st.cache_resource.clear()
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.chat_input[0].set_value("x" * 61).run()
+    assert [e.value for e in at.error] == [
+        "The question has 61 characters; the limit is 60 (NEWSDESK_API__MAX_QUESTION_CHARS)."]
+    at.chat_input[0].set_value("Who met Biden on Monday?").run()
+    assert not at.exception and "Stoltenberg" in _all_markdown(at)
+    at.chat_input[0].set_value("What did they discuss?").run()
+    assert any(w.value.startswith("Too many questions: at most 1 answers a minute per caller "
+                                  "(NEWSDESK_API__ANSWERS_PER_MINUTE). Try again in ") for w in at.warning)

@@ -140,6 +140,26 @@ def test_ingest_mixes_urls_folders_and_bulk_exports(capsys: pytest.CaptureFixtur
     assert {"Harbour reopens after storm", "Ferry record"} <= titles
 
 
+def test_ingest_progress_knows_its_total_unless_an_export_streams(tmp_path: Path) -> None:
+    """The CLI ingests through `Assistant.add_paths`, as the app and the API add articles (Assistant.add_*): files
+    are listed first, so the progress bar has a total; a bulk export's rows are counted as they stream."""
+    from index.bulk import BulkFields
+    from rag.assistant import Assistant
+    from rag.settings import Settings
+
+    export = tmp_path / "export.jsonl"
+    export.write_text(json.dumps({"fulltext": "Ferries between Kiel and Oslo carried more cars than ever this "
+                                               "spring, the operator said."}) + "\n")
+    assistant = Assistant.from_settings(Settings())
+    totals: list[int | None] = []
+    report = assistant.add_paths([CORPUS], lambda done, total, label: totals.append(total))
+    assert report.count("added") == 2 and set(totals) == {2}
+    totals.clear()
+    report = assistant.add_paths([export], lambda done, total, label: totals.append(total),
+                                 fields=BulkFields(text="fulltext"))
+    assert report.count("added") == 1 and set(totals[:-1]) == {None}  # the last call, when done, says the count
+
+
 def test_ingest_url_without_the_allow_list_names_the_rule(capsys: pytest.CaptureFixture[str],
                                                            monkeypatch: pytest.MonkeyPatch, news_site: Any) -> None:
     monkeypatch.delenv("NEWSDESK_FETCH__ALLOW_HOSTS")
