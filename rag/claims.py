@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from index.keyword import tokenize
+from rag.clauses import clause_span
 from rag.gate import distinctive_words
 from rag.mentions import dates_named, outlets_named
 from rag.prose import in_context, prose_spans
@@ -40,9 +41,6 @@ _HEDGE = re.compile(r"""\b(?:possib\w*|perhaps|maybe|could|might|may|would|propo
     hop(?:e|es|ed|ing)|goal|new\s+target|potential(?:ly)?|likely|intend(?:s|ed)?|consider(?:s|ed|ing)?|
     suggest(?:s|ed|ing)?|recommend(?:s|ed|ing)?|lobb(?:y|ies|ied|ying)|insist(?:s|ed|ing)?|ask(?:s|ed|ing)?\s+for|
     forecast\w*|predict\w*|if)\b""", re.I | re.X)
-# Where one clause ends and the next begins: "The current 2% target has been in place since 2014, but Trump wants
-# a higher figure" states 2% as a fact; the wish belongs to the second clause.
-_CLAUSE = re.compile(r"[;:]|,?\s+(?:but|while|whereas|although|though|however|yet)\b|\s[–—]\s", re.I)
 _QUANTITIES = ("percent", "money", "number")
 _JUDGED_PER_PASSAGE = 2
 _SHORT = 3  # a sentence with this many content words or fewer ("Yes.", "Answer: Bankman-Fried") makes no claim
@@ -103,14 +101,6 @@ def restates_question(claim: str, question: str) -> bool:
 def is_verdict(sentence: str) -> bool:
     """An answer line or a yes/no ("Answer: Google", "Yes, both do."): the sentence that answers by its form."""
     return bool(_ANSWER_LINE.match(sentence) or _YES_NO.match(sentence))
-
-
-def clause_span(sentence: str, start: int, end: int) -> tuple[int, int]:
-    """The clause of `sentence` that holds sentence[start:end]: cut at ';', ':', a dash, 'but', 'while'…"""
-    cuts = [0, *(m.end() for m in _CLAUSE.finditer(sentence)), len(sentence) + 1]
-    lo = max(c for c in cuts if c <= start)
-    hi = min((m.start() for m in _CLAUSE.finditer(sentence) if m.start() >= end), default=len(sentence))
-    return lo, hi
 
 
 def hedged(sentence: str, start: int = 0, end: int | None = None) -> bool:

@@ -31,7 +31,7 @@ from datetime import date, timedelta
 
 from index.keyword import tokenize
 from rag._calendar import WEEKDAYS
-from rag.claims import clause_span
+from rag.clauses import clause_span
 from rag.conflicts import names_an_amount
 from rag.prompts import short_date
 from rag.prose import in_context, prose_spans
