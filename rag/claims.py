@@ -20,9 +20,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
 
 from index.keyword import tokenize
+from index.types import spoken_date
 from rag.clauses import clause_span
 from rag.gate import distinctive_words
 from rag.mentions import dates_named, outlets_named
@@ -109,17 +109,9 @@ def hedged(sentence: str, start: int = 0, end: int | None = None) -> bool:
     return bool(_HEDGE.search(sentence, lo, hi))
 
 
-def _spoken(published: str | None) -> str:
-    try:
-        d = date.fromisoformat((published or "")[:10])
-    except ValueError:
-        return ""
-    return f"{d:%B} {d.day}, {d.year}"
-
-
 def _labelled(hit: Hit) -> str:
     """The passage after its headline, outlet and day: what a conclusion's value may be named by."""
-    return f"{hit.meta.title}\n{hit.meta.outlet}. {_spoken(hit.meta.published)}.\n{hit.chunk.text}"
+    return f"{hit.meta.title}\n{hit.meta.outlet}. {spoken_date(hit.meta.published)}.\n{hit.chunk.text}"
 
 
 def _prose(hit: Hit) -> list[tuple[int, int, str]]:
@@ -147,7 +139,7 @@ def check_claim(claim: str, cited: Sequence[tuple[int, Hit]], relevance: Relevan
     passages = "\n".join(t for n, _ in cited for _, _, t in sentences[n])
     # The source's own outlet and day are evidence for "the Post reported in February 2025", its headline for the
     # full name of whom the text calls by surname ("Hamlin" under "Damar Hamlin shows improvement").
-    labels = "\n".join(f"{hit.meta.outlet}. {_spoken(hit.meta.published)}. {hit.meta.title}." for _, hit in cited)
+    labels = "\n".join(f"{hit.meta.outlet}. {spoken_date(hit.meta.published)}. {hit.meta.title}." for _, hit in cited)
     values = supports(claim, f"{passages}\n{labels}")
     if not values.supported and question and _restates_question(values, question):
         values = ValueCheck(values.values, ())
