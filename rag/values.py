@@ -64,15 +64,25 @@ from decimal import Decimal
 from typing import Literal
 
 from rag._calendar import (
+    APOSTROPHE,
+    DAY_NUMBER,
+    DECADE,
     MONTH_NAMES,
+    MONTH_NUMBER,
     MONTHS,
+    ORDINAL,
     SCALES,
+    SHORT_DECADE,
+    SHORT_YEAR,
     TENS,
     UNITS,
     WEEKDAYS,
+    YEAR,
     alternation,
     capitalised,
+    decade_start,
     looks_like_year,
+    range_end,
     words_to_int,
 )
 
@@ -123,11 +133,11 @@ class ValueCheck:
 _MON = alternation(capitalised(list(MONTHS)))
 _MON_FULL = alternation(capitalised(list(MONTH_NAMES)))
 _WD = alternation(capitalised(WEEKDAYS))
-_YEAR = r"(?:19|20)\d\d(?!\d)"
-_ORD = r"(?:st|nd|rd|th)?"
+_YEAR = rf"{YEAR}(?!\d)"
+_ORD = rf"{ORDINAL}?"
 _DATE = re.compile(
     rf"""(?=[\dA-Z])(?<![\w.])(?:(?P<wd>{_WD})(?![a-z]),?\s+)?(?:
-        (?P<iy>{_YEAR})-(?P<im>0[1-9]|1[0-2])-(?P<id>0[1-9]|[12]\d|3[01])(?!\d)
+        (?P<iy>{_YEAR})-(?P<im>{MONTH_NUMBER})-(?P<id>{DAY_NUMBER})(?!\d)
       | (?P<d1>[0-3]?\d){_ORD}(?:\s+of)?\s+(?P<m1>{_MON})(?![a-z])(?:,?\s+(?P<y1>{_YEAR}))?
       | (?P<m2>{_MON})(?![a-z])\s+(?P<d2>[0-3]?\d){_ORD}(?![\d%]|[.,]\d|\s*(?:%|per\s?cent|percent))
             (?:,?\s+(?P<y2>{_YEAR}))?
@@ -141,8 +151,8 @@ _LONE_MONTH = re.compile(
     rf"[Oo]f|[Ll]ast|[Nn]ext|[Tt]his|[Tt]hrough|[Tt]hroughout)[\s-]+(?P<m>{_MON_FULL})(?![a-z])"
 )
 _LONE_WEEKDAY = re.compile(rf"(?<![\w])(?P<wd>{_WD})(?![a-z])")
-_YEAR_RANGE = re.compile(rf"(?<![\w.,-])(?P<a>{_YEAR})\s?[-–—/]\s?(?P<b>{_YEAR}|\d\d(?!\d))(?![\w%]|[.,]\d)")
-_DECADE = re.compile(r"(?<![\w'’])(?:(?P<c>(?:19|20)\d0)(?P<apo>['’])?s|['’](?P<s>\d0)s)(?!\w)")
+_YEAR_RANGE = re.compile(rf"(?<![\w.,-])(?P<a>{_YEAR})\s?[-–—/]\s?(?P<b>{_YEAR}|{SHORT_YEAR})(?![\w%]|[.,]\d)")
+_DECADE = re.compile(rf"(?<![\w'’])(?:(?P<c>{DECADE})(?P<apo>{APOSTROPHE})?s|{APOSTROPHE}(?P<s>{SHORT_DECADE})s)(?!\w)")
 _DECADE_BEFORE = re.compile(r"\b(?:the|early|mid|late)[\s-]+$", re.IGNORECASE)
 
 # ---- quantities ------------------------------------------------------------------------------
@@ -244,7 +254,7 @@ def _atom(m: re.Match[str], text: str) -> _Atom | None:
         value *= SCALES.get(scale_raw, _SCALE_ABBR.get(scale_raw, 1))
     digits = m.group("num") or ""
     year_like = (
-        unit is None and not scale_raw and not m.group("ord") and re.fullmatch(r"(?:19|20)\d\d", digits) is not None
+        unit is None and not scale_raw and not m.group("ord") and re.fullmatch(YEAR, digits) is not None
     )
     return _Atom(start, end, value, value, unit, currency, raw, bool(scale_raw), year_like)
 
@@ -341,15 +351,14 @@ def _dates(text: str, taken: list[tuple[int, int]]) -> list[Value]:
         add("date", m.group("wd").lower(), m.start(), m.end())
     for m in _YEAR_RANGE.finditer(text):
         first, last = m.group("a"), m.group("b")
-        second = int(last) if len(last) == 4 else int(first[:2] + last)
+        second = range_end(first, last)
         if second > int(first) and not _overlaps(m.start(), m.end(), taken):
             add("year", first, m.start("a"), m.end("a"))
             add("year", str(second), m.start("b"), m.end("b"))
     for m in _DECADE.finditer(text):
         if m.group("apo") and not _DECADE_BEFORE.search(text, max(0, m.start() - 7), m.start()):
             continue  # "2020's election" is the year 2020, read as a number later
-        decade = m.group("c") or ("19" if int(m.group("s")) >= 30 else "20") + m.group("s")
-        add("year", decade + "s", m.start(), m.end())
+        add("year", f"{decade_start(m.group('c') or m.group('s'))}s", m.start(), m.end())
     return values
 
 
