@@ -85,6 +85,7 @@ from rag._calendar import (
     range_end,
     words_to_int,
 )
+from rag.markers import BRACKET
 
 ValueKind = Literal["percent", "money", "number", "date", "year", "name"]
 
@@ -196,7 +197,7 @@ _BETWEEN_BEFORE = re.compile(r"\bbetween\s+$", re.IGNORECASE)
 _NUMBER_PREFIXES = frozenset({"mid", "pre", "post", "early", "late", "end", "year"})
 # URLs, e-mail addresses, citation markers ("[2]") and list numbers ("1. ") hold digits that are not claims.
 _SKIP = re.compile(
-    r"https?://\S+|www\.\S+|\b[\w.+-]+@[\w-]+\.[\w.]+|\[\d+(?:\s*[,;]\s*\d+)*\]|^[ \t]*\d{1,2}[.)](?=[ \t])",
+    rf"https?://\S+|www\.\S+|\b[\w.+-]+@[\w-]+\.[\w.]+|{BRACKET}|^[ \t]*\d{{1,2}}[.)](?=[ \t])",
     re.MULTILINE,
 )
 
