@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from index.chunking import sentence_spans
 from index.keyword import tokenize
-from rag.claims import ClaimCheck, Relevance, check_claim, check_conclusion, is_conclusion, restates_question
+from rag.claims import ClaimCheck, check_claim, check_conclusion, is_conclusion, restates_question
 from rag.markers import AFTER_STOP, BRACKET, JOINED, MARKER_GROUP, ONLY_MARKERS, numbers, strip_markers
 from rag.prompts import source_label
-from rag.types import Citation, Hit
+from rag.types import Citation, Hit, Relevance
 
 # "Martin Luther King Jr. Day": a title or initial's stop does not end the sentence.
 _ABBREVIATION = re.compile(r"(?:\b(?:Jr|Sr|Dr|Mr|Mrs|Ms|St|Mt|Gov|Sen|Rep|Gen|Lt|Col|Prof|Inc|Corp|Ltd|vs)|\b[A-Z])\.$")

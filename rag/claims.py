@@ -18,7 +18,7 @@ Pure: the cross-encoder comes in as a function.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from index.keyword import tokenize
@@ -28,9 +28,8 @@ from rag.gate import distinctive_words
 from rag.mentions import dates_named, outlets_named
 from rag.prose import in_context, prose_spans
 from rag.types import Hit
+from rag.types import Relevance as Relevance  # its home is rag/types.py; still importable from here
 from rag.values import Value, ValueCheck, extract_values, matches, supports
-
-Relevance = Callable[[str, Sequence[str]], Sequence[float]]  # (claim, sentences) -> one score per sentence
 
 # Words that make a figure a proposal, a possibility or a wish rather than a settled fact, looked for in the
 # sentence around it. Approximations ("around", "about", "an estimated") are not among them: "around 3-3.5%"

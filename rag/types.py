@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from index.types import ArticleCopy, ArticleMeta, Chunk, article_id_of
+
+# The cross-encoder as the checks use it: (claim, sentences) -> one score per sentence (rag/claims.py, the extractive
+# backend).
+Relevance = Callable[[str, Sequence[str]], Sequence[float]]
 
 
 @dataclass(frozen=True, slots=True)
