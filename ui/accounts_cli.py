@@ -18,7 +18,7 @@ from ui.accounts import ROLES
 def _stores(args: argparse.Namespace) -> Any:
     from index.db import catalogue_database
     from ui.accounts import TokenStore
-    from ui.cli import _settings
+    from ui.cli_common import load_settings as _settings
     from ui.conversations import ConversationStore
 
     db = catalogue_database(_settings(args).index)
