@@ -29,7 +29,7 @@ from index.ingest import Progress, ingest_sources
 from index.keyword import KeywordBuild, KeywordIndex
 from index.lock import FileWriteLock, PostgresWriteLock, WriteLock
 from index.settings import IndexSettings
-from index.sources import Source
+from index.source import Source
 from index.store import ChunkStore
 from index.types import ArticleMeta, Chunk, IngestReport, spoken_date
 
