@@ -18,7 +18,7 @@ from index.errors import InputError
 from index.fetch import Page, fetch_url
 from index.parse import normalise_date
 from index.settings import FetchSettings
-from index.sources import Source
+from index.source import Source
 
 if TYPE_CHECKING:
     from index.news_index import NewsIndex

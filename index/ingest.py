@@ -1,6 +1,7 @@
 """Sources -> searchable articles: parse, dedup, chunk, embed, store; each article all or nothing.
 
-Runs under the index's write lock (`NewsIndex.writing`). Articles are committed in groups of about
+Runs under the index's write lock (`NewsIndex.writing`), driven by `NewsIndex.ingest` through the few parts it
+needs (`IngestTarget`), so this module does not import the facade. Articles are committed in groups of about
 `commit_chunks` chunks: rows `pending`, vectors upserted, then rows `complete` in one transaction.
 Sources are consumed as they come (a generator of 20,000 bulk rows is never listed): only the current
 group's articles are held, and each outcome keeps ids and a short reason, never the text.
@@ -10,24 +11,48 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Sequence, Sized
+from contextlib import AbstractContextManager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from index.chunking import chunk_article
 from index.copies import CopyFinder, to_bytes
 from index.errors import InputError
-from index.sources import Source
-from index.types import Article, Chunk, IngestOutcome, IngestReport
+from index.source import Source
+from index.types import Article, ArticleMeta, Chunk, IngestOutcome, IngestReport
 
 if TYPE_CHECKING:
-    from index.news_index import NewsIndex
+    from index.catalogue import Catalogue
+    from index.embedding import Embedder
+    from index.settings import IndexSettings
+    from index.store import ChunkStore
 
 Progress = Callable[[int, int | None, str], None]  # (done, total or None when not known in advance, current item)
 _Pending = tuple[Article, list[Chunk], list[str]]  # article, its chunks, the ids it replaces
 _Copies = dict[str, tuple[str | None, bytes]]  # article_id -> (its group's first copy or None, its signature)
 
 
-def ingest_sources(index: NewsIndex, sources: Iterable[Source], progress: Progress | None = None,
+class IngestTarget(Protocol):
+    """What ingest writes through: the index's stores, its write lock and its upkeep (`NewsIndex` is one)."""
+
+    @property
+    def settings(self) -> IndexSettings: ...
+    @property
+    def catalogue(self) -> Catalogue: ...
+    @property
+    def store(self) -> ChunkStore: ...
+    @property
+    def embedder(self) -> Embedder: ...
+    def writing(self, on_wait: Callable[[str], None] | None = None) -> AbstractContextManager[None]: ...
+    def finish_interrupted(self) -> list[str]: ...
+    def copy_finder(self) -> CopyFinder: ...
+    def copies_current(self, finder: CopyFinder | None) -> None: ...
+    def rebuild_keyword(self) -> None: ...
+    def indexed_text(self, chunk: Chunk, meta: ArticleMeta) -> str: ...
+    def purge_articles(self, article_ids: Sequence[str]) -> None: ...
+
+
+def ingest_sources(index: IngestTarget, sources: Iterable[Source], progress: Progress | None = None,
                    on_wait: Callable[[str], None] | None = None) -> IngestReport:
     """See `NewsIndex.ingest`."""
     total = len(sources) if isinstance(sources, Sized) else None
@@ -49,7 +74,7 @@ def ingest_sources(index: NewsIndex, sources: Iterable[Source], progress: Progre
     return IngestReport(tuple(outcomes))
 
 
-def _ingest(index: NewsIndex, sources: Iterable[Source], total: int | None, progress: Progress | None,
+def _ingest(index: IngestTarget, sources: Iterable[Source], total: int | None, progress: Progress | None,
             statuses: dict[str, str], finder: CopyFinder | None) -> list[IngestOutcome]:
     outcomes: list[IngestOutcome] = []
     seen: set[str] = set()
@@ -99,7 +124,7 @@ def _ingest(index: NewsIndex, sources: Iterable[Source], total: int | None, prog
     return outcomes
 
 
-def _group(index: NewsIndex, finder: CopyFinder, article: Article, replaced: Sequence[str],
+def _group(index: IngestTarget, finder: CopyFinder, article: Article, replaced: Sequence[str],
            heads: dict[str, str]) -> tuple[str | None, bytes]:
     """(the first copy of the group this article joins, or None; its signature). A new version of a URL is not a
     copy of the version it replaces. `heads` holds the groups of articles added by this run (so a bulk export of
@@ -117,7 +142,7 @@ def _group(index: NewsIndex, finder: CopyFinder, article: Article, replaced: Seq
     return head, to_bytes(signature)
 
 
-def _commit(index: NewsIndex, group: Sequence[_Pending], copies: _Copies) -> list[IngestOutcome]:
+def _commit(index: IngestTarget, group: Sequence[_Pending], copies: _Copies) -> list[IngestOutcome]:
     index.catalogue.add_pending([(a, c) for a, c, _ in group], index.store.name, copies)
     chunks = [c for _, cs, _ in group for c in cs]
     metas = [a.meta for a, cs, _ in group for _ in cs]

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date
 
 from index.alert_store import AlertStore
 from index.catalogue import ArticleRecord, Catalogue
@@ -30,9 +29,9 @@ from index.ingest import Progress, ingest_sources
 from index.keyword import KeywordBuild, KeywordIndex
 from index.lock import FileWriteLock, PostgresWriteLock, WriteLock
 from index.settings import IndexSettings
-from index.sources import Source
+from index.source import Source
 from index.store import ChunkStore
-from index.types import ArticleMeta, Chunk, IngestReport
+from index.types import ArticleMeta, Chunk, IngestReport, spoken_date
 
 
 def catalogue_url(settings: IndexSettings) -> str:
@@ -89,14 +88,17 @@ class NewsIndex:
 
     # --- text that gets embedded and keyword-indexed -----------------------------------------
     def indexed_text(self, chunk: Chunk, meta: ArticleMeta) -> str:
-        """Title, then 'Outlet · November 1, 2023', then the chunk: what gets embedded and keyword-indexed."""
+        """Title, then 'Outlet · November 1, 2023', then the chunk: what gets embedded and keyword-indexed.
+
+        The day is spoken, not ISO: questions write dates the way articles do ("published on November 1, 2023").
+        """
         head: list[str] = []
         # A title derived from the first line is not repeated in front of the chunk that starts with it.
         if self.settings.embed_title and meta.title and not (
                 chunk.ordinal == 0 and chunk.text.startswith(meta.title.rstrip("…").strip())):
             head.append(meta.title)
         if self.settings.embed_meta:
-            line = " · ".join(x for x in (meta.outlet, _spoken_date(meta.published)) if x)
+            line = " · ".join(x for x in (meta.outlet, spoken_date(meta.published)) if x)
             if line:
                 head.append(line)
         return "\n".join([*head, chunk.text])
@@ -299,11 +301,3 @@ class NewsIndex:
     def _keyword_texts(self, chunk_ids: list[str]) -> dict[str, str]:
         return {cid: self.indexed_text(c, m) for cid, (c, m) in self.catalogue.chunks_by_ids(chunk_ids).items()}
 
-
-def _spoken_date(published: str | None) -> str:
-    # Questions write dates the way articles do ("published on November 1, 2023"), not ISO.
-    try:
-        d = date.fromisoformat((published or "")[:10])
-    except ValueError:
-        return ""
-    return f"{d:%B} {d.day}, {d.year}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import Any
 
 
@@ -14,6 +15,20 @@ class ArticleMeta:
     published: str | None = None  # ISO date "YYYY-MM-DD" (or full ISO timestamp) as given
     url: str | None = None
     source: str = ""  # where it came from: a file path, "upload:<name>", "paste"
+
+
+def published_day(published: str | None) -> date | None:
+    """The day of an `ArticleMeta.published` ("2023-11-01", "2023-11-01T09:30:00Z"); None when unknown."""
+    try:
+        return date.fromisoformat((published or "")[:10])
+    except ValueError:
+        return None
+
+
+def spoken_date(published: str | None) -> str:
+    """ "2023-11-01" -> "November 1, 2023": the day as articles and questions write it, not ISO; "" when unknown."""
+    d = published_day(published)
+    return "" if d is None else f"{d:%B} {d.day}, {d.year}"
 
 
 @dataclass(frozen=True, slots=True)

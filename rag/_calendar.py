@@ -1,7 +1,10 @@
-"""Word tables and the "is this number a year?" test shared by `rag.values` and `rag.timeframe`.
+"""The calendar, written once: month and weekday tables, spelled numbers, the pieces of dates and years the date
+readers build their patterns from, the decade and year-range rules, and the "is this number a year?" test.
 
-Plain tables, not dateparser's language data: both callers need the same few English forms on
-every sentence, and a table is exact, fast and readable (see `rag.timeframe` for the measurement).
+The readers: `rag.values` (dates and years in passages and answers), `rag.timeframe` (the time a question names) and
+`rag.mentions` (full dates in a question). Plain tables, not dateparser's language data: every caller needs the
+same few English forms on every sentence, and a table is exact, fast and readable (see `rag.timeframe` for the
+measurement). tests/rag/test_dates_grammar.py has what each reader reads.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ for _number, _forms in enumerate(
             MONTHS[_form + "."] = _number  # "Nov." and "Sept."
 
 MONTH_NAMES: tuple[str, ...] = tuple(m for m in MONTHS if m.isalpha() and len(m) > 3 or m == "may")
+MONTH_FORMS: tuple[str, ...] = tuple(m for m in MONTHS if m.isalpha())  # "january", "jan", "sept", "sep"…: no dots
 WEEKDAYS: tuple[str, ...] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 # Spelled numbers. "one" alone is deliberately missing from what callers treat as a value: it is far
@@ -50,6 +54,31 @@ def alternation(forms: list[str] | tuple[str, ...]) -> str:
 
 def capitalised(forms: list[str] | tuple[str, ...]) -> list[str]:
     return [f[0].upper() + f[1:] for f in forms]
+
+
+# Pieces of the date patterns (each reader adds the context it needs around them).
+YEAR = r"(?:19|20)\d\d"  # a year the readers consider: 1900-2099
+SHORT_YEAR = r"\d\d(?!\d)"  # the second end of "2019-21"
+DECADE = r"(?:19|20)\d0"  # "1990" of "the 1990s"
+SHORT_DECADE = r"\d0"  # "90" of "the '90s"
+APOSTROPHE = r"['’]"
+MONTH_NUMBER = r"(?:0[1-9]|1[0-2])"  # of an ISO date
+DAY_NUMBER = r"(?:0[1-9]|[12]\d|3[01])"  # of an ISO date
+ORDINAL = r"(?:st|nd|rd|th)"  # "21st", "3rd of March"
+
+
+def decade_start(digits: str) -> int:
+    """The first year of a decade: "1990" -> 1990; two digits "90" -> 1990, "20" -> 2020, "00" -> 2000 ('30s and
+    later are the 1900s: news rarely names the 2030s or 2090s)."""
+    if len(digits) == 4:
+        return int(digits)
+    return (1900 if int(digits) >= 30 else 2000) + int(digits)
+
+
+def range_end(first: str, last: str) -> int:
+    """The second year of a range: ("2019", "2021") -> 2021; ("2019", "21") -> 2021 (the century of the first).
+    The caller checks it is after the first: ("1999", "00") -> 1900 is no range."""
+    return int(last) if len(last) == 4 else int(first) // 100 * 100 + int(last)
 
 
 def words_to_int(words: str) -> int | None:

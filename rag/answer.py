@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from index.errors import BackendUnavailable
 from rag.choices import best_source, choice_line
 from rag.citations import answer_sentences, looks_like_refusal, verify_citations
-from rag.claims import Relevance, is_conclusion, is_verdict, restates_question
+from rag.claims import is_conclusion, is_verdict, restates_question
 from rag.conflicts import timeline_text
 from rag.llm import LLM
 from rag.markers import strip_markers_and_labels
 from rag.prompts import REFUSAL, REFUSAL_TEXT, UNSUPPORTED_TEXT
-from rag.types import Answer, Citation, DatedValue, Hit, Prompt, Reading, Timings
+from rag.types import Answer, Citation, DatedValue, Hit, Prompt, Reading, Relevance, Timings
 
 
 @dataclass

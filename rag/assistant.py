@@ -18,12 +18,13 @@ from index.news_index import NewsIndex
 from index.sources import Source, expand_bulk, has_bulk, iter_entries, url_source
 from index.types import IngestReport
 from rag.answer import Draft, assemble_answer
+from rag.backends import make_llm
 from rag.citations import verify_citations
 from rag.conflicts import find_disagreement
 from rag.extractive import ExtractiveLLM
 from rag.followup import Standalone, standalone
 from rag.gate import decide
-from rag.llm import LLM, make_llm
+from rag.llm import LLM
 from rag.prompts import REFUSAL_TEXT
 from rag.reading import EmbeddingScorer, Reader, Scorer
 from rag.rerank import CrossEncoder

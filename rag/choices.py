@@ -10,9 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from index.keyword import tokenize
-from rag.claims import Relevance
 from rag.prose import in_context
-from rag.types import Reading
+from rag.types import Reading, Relevance
 from rag.values import supports
 
 # Of a choice's words, the share a sentence must hold to name it ("Benedict XVI" names "Pope Benedict XVI").

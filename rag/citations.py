@@ -11,10 +11,10 @@ from dataclasses import dataclass
 
 from index.chunking import sentence_spans
 from index.keyword import tokenize
-from rag.claims import ClaimCheck, Relevance, check_claim, check_conclusion, is_conclusion, restates_question
-from rag.markers import AFTER_STOP, JOINED, MARKER_GROUP, ONLY_MARKERS, numbers, strip_markers
+from rag.claims import ClaimCheck, check_claim, check_conclusion, is_conclusion, restates_question
+from rag.markers import AFTER_STOP, BRACKET, JOINED, MARKER_GROUP, ONLY_MARKERS, numbers, strip_markers
 from rag.prompts import source_label
-from rag.types import Citation, Hit
+from rag.types import Citation, Hit, Relevance
 
 # "Martin Luther King Jr. Day": a title or initial's stop does not end the sentence.
 _ABBREVIATION = re.compile(r"(?:\b(?:Jr|Sr|Dr|Mr|Mrs|Ms|St|Mt|Gov|Sen|Rep|Gen|Lt|Col|Prof|Inc|Corp|Ltd|vs)|\b[A-Z])\.$")
@@ -28,7 +28,7 @@ _ABOUT_SOURCES = re.compile(rf"""
     (?:,\s*)?(?:as\s+)?(?:stated|mentioned|reported|noted|indicated|shown|said|seen|described|given|cited)\s+
         (?:in|by)\s+(?:the\s+)?{_WHICH}(?:sources?|passages?|texts?|articles?)(?:\s+\d+)?\b
   | (?:,\s*)?according\s+to\s+(?:the\s+)?{_WHICH}(?:sources?|passages?|texts?|articles?)(?:\s+\d+)?\b
-  | ^\s*(?:the\s+)?{_WHICH}(?:sources?|passages?|articles?)\s+(?:\[\d+\]\s*)*(?:say|says|state|states|indicate|
+  | ^\s*(?:the\s+)?{_WHICH}(?:sources?|passages?|articles?)\s+(?:{BRACKET}\s*)*(?:say|says|state|states|indicate|
         indicates|mention|mentions|show|shows|report|reports|confirm|confirms)\s+(?:that\s+)?
 """, re.I | re.X | re.M)
 _REFUSAL_HINTS = ("don't know", "do not know", "not contain", "do not say", "doesn't say", "does not say",

@@ -18,18 +18,17 @@ Pure: the cross-encoder comes in as a function.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
 
 from index.keyword import tokenize
+from index.types import spoken_date
+from rag.clauses import clause_span
 from rag.gate import distinctive_words
 from rag.mentions import dates_named, outlets_named
 from rag.prose import in_context, prose_spans
-from rag.types import Hit
+from rag.types import Hit, Relevance
 from rag.values import Value, ValueCheck, extract_values, matches, supports
-
-Relevance = Callable[[str, Sequence[str]], Sequence[float]]  # (claim, sentences) -> one score per sentence
 
 # Words that make a figure a proposal, a possibility or a wish rather than a settled fact, looked for in the
 # sentence around it. Approximations ("around", "about", "an estimated") are not among them: "around 3-3.5%"
@@ -40,9 +39,6 @@ _HEDGE = re.compile(r"""\b(?:possib\w*|perhaps|maybe|could|might|may|would|propo
     hop(?:e|es|ed|ing)|goal|new\s+target|potential(?:ly)?|likely|intend(?:s|ed)?|consider(?:s|ed|ing)?|
     suggest(?:s|ed|ing)?|recommend(?:s|ed|ing)?|lobb(?:y|ies|ied|ying)|insist(?:s|ed|ing)?|ask(?:s|ed|ing)?\s+for|
     forecast\w*|predict\w*|if)\b""", re.I | re.X)
-# Where one clause ends and the next begins: "The current 2% target has been in place since 2014, but Trump wants
-# a higher figure" states 2% as a fact; the wish belongs to the second clause.
-_CLAUSE = re.compile(r"[;:]|,?\s+(?:but|while|whereas|although|though|however|yet)\b|\s[–—]\s", re.I)
 _QUANTITIES = ("percent", "money", "number")
 _JUDGED_PER_PASSAGE = 2
 _SHORT = 3  # a sentence with this many content words or fewer ("Yes.", "Answer: Bankman-Fried") makes no claim
@@ -105,31 +101,15 @@ def is_verdict(sentence: str) -> bool:
     return bool(_ANSWER_LINE.match(sentence) or _YES_NO.match(sentence))
 
 
-def clause_span(sentence: str, start: int, end: int) -> tuple[int, int]:
-    """The clause of `sentence` that holds sentence[start:end]: cut at ';', ':', a dash, 'but', 'while'…"""
-    cuts = [0, *(m.end() for m in _CLAUSE.finditer(sentence)), len(sentence) + 1]
-    lo = max(c for c in cuts if c <= start)
-    hi = min((m.start() for m in _CLAUSE.finditer(sentence) if m.start() >= end), default=len(sentence))
-    return lo, hi
-
-
 def hedged(sentence: str, start: int = 0, end: int | None = None) -> bool:
     """Whether the clause holding sentence[start:end] (the whole sentence by default) is hedged."""
     lo, hi = clause_span(sentence, start, len(sentence) if end is None else end)
     return bool(_HEDGE.search(sentence, lo, hi))
 
 
-def _spoken(published: str | None) -> str:
-    try:
-        d = date.fromisoformat((published or "")[:10])
-    except ValueError:
-        return ""
-    return f"{d:%B} {d.day}, {d.year}"
-
-
 def _labelled(hit: Hit) -> str:
     """The passage after its headline, outlet and day: what a conclusion's value may be named by."""
-    return f"{hit.meta.title}\n{hit.meta.outlet}. {_spoken(hit.meta.published)}.\n{hit.chunk.text}"
+    return f"{hit.meta.title}\n{hit.meta.outlet}. {spoken_date(hit.meta.published)}.\n{hit.chunk.text}"
 
 
 def _prose(hit: Hit) -> list[tuple[int, int, str]]:
@@ -157,7 +137,7 @@ def check_claim(claim: str, cited: Sequence[tuple[int, Hit]], relevance: Relevan
     passages = "\n".join(t for n, _ in cited for _, _, t in sentences[n])
     # The source's own outlet and day are evidence for "the Post reported in February 2025", its headline for the
     # full name of whom the text calls by surname ("Hamlin" under "Damar Hamlin shows improvement").
-    labels = "\n".join(f"{hit.meta.outlet}. {_spoken(hit.meta.published)}. {hit.meta.title}." for _, hit in cited)
+    labels = "\n".join(f"{hit.meta.outlet}. {spoken_date(hit.meta.published)}. {hit.meta.title}." for _, hit in cited)
     values = supports(claim, f"{passages}\n{labels}")
     if not values.supported and question and _restates_question(values, question):
         values = ValueCheck(values.values, ())

@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from rag.clauses import clause_span
 from rag.prompts import short_date
 from rag.reading import Weighed
 from rag.types import DatedValue, Hit
@@ -33,16 +34,15 @@ _AMOUNT = re.compile(
     rf"|(what|which)\b(\W+\w+){{0,6}}?\W+{_AMOUNT_NOUNS}\b)", re.I)
 _NAMES_AMOUNT = re.compile(rf"\b{_AMOUNT_NOUNS}\b", re.I)
 _COUNTS = re.compile(r"\b(how many|number of|death toll|toll|count|population|how often|score)\b", re.I)
-_CLAUSE = re.compile(r"[;:]|,?\s+(?:but|while|whereas|although|though|however|yet)\s+")
 _MAX_QUOTE_WORDS = 24
 _LOOSE_END = re.compile(r"(?:\s+(?:as|after|before|the|a|an|of|to|and|or|on|in|at|by|for|with|that|which))+$", re.I)
 
 
 def _clause(sentence: str, start: int, end: int) -> tuple[int, int]:
     """The clause of `sentence` around [start, end), at most ~18 words: what the source says of that figure."""
-    cuts = [0, *(m.end() for m in _CLAUSE.finditer(sentence) if m.end() <= start)]
-    lo = max(cuts)
-    hi = min((m.start() for m in _CLAUSE.finditer(sentence) if m.start() >= end), default=len(sentence))
+    lo, hi = clause_span(sentence, start, end)
+    while lo < start and sentence[lo] in " ,":  # "Dyche, however, wants …": no quote opens with a comma
+        lo += 1
     words = [m.span() for m in re.finditer(r"\S+", sentence[lo:hi])]
     if len(words) > _MAX_QUOTE_WORDS:
         # Keep the words nearest the figure, from a comma on if one falls in the cut ("…, as the US seeks …").

@@ -6,9 +6,8 @@ import math
 from collections.abc import Iterator
 
 from index.keyword import tokenize
-from rag.claims import Relevance
 from rag.llm import LLM
-from rag.types import Prompt
+from rag.types import Prompt, Relevance
 
 # A second sentence joins the answer only when it is nearly as similar to the question as the first (cosine),
 # or, judged by the cross-encoder, nearly as relevant (logits).

@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from rag._calendar import SHORT_DECADE, YEAR
 from rag.markers import strip_markers
 from rag.timeframe import TimeFrame, parse_timeframe, strip_timeframe
 from rag.types import TimeRange, Turn
@@ -43,7 +44,7 @@ class Standalone:
     topic: str = ""  # `searched` without its time words: what sentences are weighed against ("" = searched)
 
 
-_YEAR = re.compile(r"\b(?:19|20)\d\d\b|\b\d0s\b")
+_YEAR = re.compile(rf"\b{YEAR}\b|\b{SHORT_DECADE}s\b")
 
 
 def time_range(frame: TimeFrame | None, today: date, question: str = "") -> TimeRange | None:

@@ -7,18 +7,17 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from functools import lru_cache
 
-_MONTHS = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-           "november", "december")
-_MONTH = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|" \
-         r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
-_DATE_MDY = re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I)
-_DATE_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH},?\s+(\d{{4}})\b", re.I)
+from rag._calendar import MONTH_FORMS, MONTHS, ORDINAL, YEAR, alternation
+
+_MONTH = rf"({alternation(MONTH_FORMS)})\.?"
+_DATE_MDY = re.compile(rf"\b{_MONTH}\s+(\d{{1,2}}){ORDINAL}?,?\s+(\d{{4}})\b", re.I)
+_DATE_DMY = re.compile(rf"\b(\d{{1,2}}){ORDINAL}?\s+(?:of\s+)?{_MONTH},?\s+(\d{{4}})\b", re.I)
 _DATE_ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")
-_YEAR = re.compile(r"\b(19|20)\d{2}\b")
+_YEAR = re.compile(rf"\b{YEAR}\b")
 
 
 def _month(name: str) -> int:
-    return next(i for i, m in enumerate(_MONTHS, start=1) if m.startswith(name.lower()[:3]))
+    return MONTHS[name.lower()]
 
 
 def dates_named(question: str) -> set[str]:

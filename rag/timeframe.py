@@ -50,7 +50,23 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Literal
 
-from rag._calendar import MONTH_NAMES, MONTHS, UNITS, alternation, looks_like_year
+from rag._calendar import (
+    APOSTROPHE,
+    DAY_NUMBER,
+    DECADE,
+    MONTH_NAMES,
+    MONTH_NUMBER,
+    MONTHS,
+    ORDINAL,
+    SHORT_DECADE,
+    SHORT_YEAR,
+    UNITS,
+    YEAR,
+    alternation,
+    decade_start,
+    looks_like_year,
+    range_end,
+)
 
 TimeFrameKind = Literal["day", "week", "month", "year", "decade", "recent", "since", "before", "between"]
 
@@ -90,8 +106,8 @@ class _Period:
 
 _MON_ANY = alternation(list(MONTHS))
 _MON_FULL = alternation(list(MONTH_NAMES))
-_YEAR = r"(?<![\d,.$€£])(?:19|20)\d\d(?![\d%]|[.,]\d)"
-_DAY = r"(?:[12]\d|3[01]|0?[1-9])(?:st|nd|rd|th)?"
+_YEAR = rf"(?<![\d,.$€£]){YEAR}(?![\d%]|[.,]\d)"
+_DAY = rf"(?:[12]\d|3[01]|0?[1-9]){ORDINAL}?"
 _NUMBER_WORDS = {w: n for w, n in UNITS.items() if 1 <= n <= 12} | {"a": 1, "an": 1, "a couple of": 2, "couple of": 2}
 _N = rf"(?:\d{{1,3}}|{alternation(list(_NUMBER_WORDS))})"
 _UNIT = r"(?:day|week|month|year)s?"
@@ -100,11 +116,12 @@ _UNIT = r"(?:day|week|month|year)s?"
 def _point(tag: str) -> str:
     """A named time ("12 February 2025", "March 2024", "2020", "the 1990s", "May"); groups end in tag."""
     return (
-        rf"(?:(?P<iso{tag}>(?:19|20)\d\d-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]))(?!\d)"
+        rf"(?:(?P<iso{tag}>{YEAR}-{MONTH_NUMBER}-{DAY_NUMBER})(?!\d)"
         rf"|(?:the\s+)?(?P<d1{tag}>{_DAY})(?:\s+of)?\s+(?P<m1{tag}>{_MON_ANY})(?![a-z])(?:,?\s+(?P<y1{tag}>{_YEAR}))?"
         rf"|(?P<m2{tag}>{_MON_ANY})(?![a-z])\s+(?P<d2{tag}>{_DAY})(?![\d%]|\s*%)(?:,?\s+(?P<y2{tag}>{_YEAR}))?"
         rf"|(?P<m3{tag}>{_MON_ANY})(?![a-z]),?\s+(?P<y3{tag}>{_YEAR})"
-        rf"|(?:the\s+)?(?P<dec{tag}>(?:19|20)\d0)['’]?s(?!\w)|(?:the\s+['’]?|['’])(?P<dec2{tag}>\d0)s(?!\w)"
+        rf"|(?:the\s+)?(?P<dec{tag}>{DECADE}){APOSTROPHE}?s(?!\w)"
+        rf"|(?:the\s+{APOSTROPHE}?|{APOSTROPHE})(?P<dec2{tag}>{SHORT_DECADE})s(?!\w)"
         rf"|(?P<y4{tag}>{_YEAR})"
         rf"|(?P<m5{tag}>{_MON_FULL})(?![a-z]))"
     )
@@ -128,7 +145,7 @@ _FRAMES = re.compile(
     rf"""(?<![\w'’-])(?:
         (?P<between>between\s+{_point('a')}\s+and\s+{_point('b')})
       | (?P<fromto>from\s+{_point('c')}\s+(?:to|until|till|through|-|–)\s+{_point('d')})
-      | {_PREFIX}(?P<ya>{_YEAR})\s?[-–]\s?(?P<yb>{_YEAR}|\d\d(?!\d))
+      | {_PREFIX}(?P<ya>{_YEAR})\s?[-–]\s?(?P<yb>{_YEAR}|{SHORT_YEAR})
       | (?P<bounded>{_BOUND}(?:the\s+)?(?:{_relative('e')}|{_point('e')}))
       | (?P<relative>{_PREFIX}{_relative('f')})
       | (?P<pre>{_PREFIX}{_PART}){_point('g')}
@@ -205,8 +222,7 @@ def _named_point(m: re.Match[str], tag: str, today: date) -> _Period | None:
     except ValueError:
         return None  # "30 February"
     if g[f"dec{tag}"] or g[f"dec2{tag}"]:
-        two = g[f"dec2{tag}"]
-        start = int(g[f"dec{tag}"]) if g[f"dec{tag}"] else (1900 if int(two) >= 30 else 2000) + int(two)
+        start = decade_start(g[f"dec{tag}"] or g[f"dec2{tag}"])
         return _Period(date(start, 1, 1), date(start + 9, 12, 31), "decade")
     if g[f"y4{tag}"]:
         year = int(g[f"y4{tag}"])
@@ -271,8 +287,7 @@ def _frame(m: re.Match[str], question: str, today: date) -> TimeFrame | None:
     if g["fromto"]:
         return _range(_named_point(m, "c", today), _named_point(m, "d", today), phrase, spans)
     if g["ya"]:
-        first, last = int(g["ya"]), g["yb"]
-        second = int(last) if len(last) == 4 else first // 100 * 100 + int(last)
+        first, second = int(g["ya"]), range_end(g["ya"], g["yb"])
         if second <= first:
             return None
         return TimeFrame(date(first, 1, 1), date(second, 12, 31), phrase, "between", spans)

@@ -30,8 +30,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from index.keyword import tokenize
+from index.types import published_day
 from rag._calendar import WEEKDAYS
-from rag.claims import clause_span
+from rag.clauses import clause_span
 from rag.conflicts import names_an_amount
 from rag.prompts import short_date
 from rag.prose import in_context, prose_spans
@@ -134,13 +135,6 @@ def subject(question: str) -> str:
     return words.strip(" ,.;:?") or question
 
 
-def _day(published: str | None) -> date | None:
-    try:
-        return date.fromisoformat((published or "")[:10])
-    except ValueError:
-        return None
-
-
 def date_of(sentence: str, published: date) -> Dated:
     """When the sentence says its event happened (module docstring, step 4); the article's day otherwise."""
     latest = published + timedelta(days=1)  # an event reported "today" in another time zone
@@ -230,13 +224,13 @@ def find_events(topic: str, hits: Sequence[Hit], judge: Scorer, *, margin: float
     """
     last = as_of.isoformat() if as_of else "9999-12-31"
     sentences = [s for s in _sentences(hits, candidates)
-                 if _day(s.hit.meta.published) and (s.hit.meta.published or "")[:10] <= last]
+                 if published_day(s.hit.meta.published) and (s.hit.meta.published or "")[:10] <= last]
     if names_an_amount(topic):
         # The story of a target, a fare, a budget is the story of its figures: a sentence without one is comment.
         sentences = [s for s in sentences if any(v.kind in ("percent", "money") for v in extract_values(s.text))]
     if not sentences:
         return []
-    dates = [date_of(s.text, _day(s.hit.meta.published) or date.min) for s in sentences]
+    dates = [date_of(s.text, published_day(s.hit.meta.published) or date.min) for s in sentences]
     # A sentence that says when it happened is an event more surely than one the article's day dates; one that
     # speculates is comment.
     judged = judge.score(topic, [in_context(s.hit.meta.title, s.text) for s in sentences])
@@ -266,7 +260,7 @@ def find_events(topic: str, hits: Sequence[Hit], judge: Scorer, *, margin: float
             continue
         taken[story] = taken.get(story, 0) + 1
         events.append(Event(dated, text, (source,), score))
-    return sorted(events, key=lambda e: (e.dated.day, _day(e.sources[0][0].meta.published) or e.dated.day,
+    return sorted(events, key=lambda e: (e.dated.day, published_day(e.sources[0][0].meta.published) or e.dated.day,
                                          e.sources[0][1]))
 
 

@@ -2,14 +2,48 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from index.types import ArticleCopy, ArticleMeta, Chunk, article_id_of
 
 Message = tuple[str, str]  # a chat message: (role, content), role in "system" | "user" | "assistant"
+
+
+# The cross-encoder as the checks use it: (claim, sentences) -> one score per sentence (rag/claims.py, the extractive
+# backend).
+Relevance = Callable[[str, Sequence[str]], Sequence[float]]
+
+
+ValueKind = Literal["percent", "money", "number", "date", "year", "name"]
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """One checkable value found in a text.
+
+    Attributes:
+        kind: "percent", "money", "number", "date", "year" or "name".
+        norm: The comparison key: percent "5" or "3-3.5"; money "USD 1200000000"; number
+            "1200000"; date "2020-11-24", "2020-11", "--11-24", "--03" or a weekday "monday";
+            year "2014" or a decade "1990s"; name "jens stoltenberg".
+        text: The span as written, e.g. "five per cent".
+        start: Offset of the span in the text given to `extract_values`.
+        end: Offset just past the span.
+    """
+
+    kind: ValueKind
+    norm: str
+    text: str
+    start: int
+    end: int
+
+
+def overlaps(start: int, end: int, spans: Iterable[tuple[int, int]]) -> bool:
+    """Whether [start, end) overlaps any of the spans (the value readers skip what another has taken)."""
+    return any(start < e and s < end for s, e in spans)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,8 +18,9 @@ if TYPE_CHECKING:  # `newsdesk --help` need not load the conversation store
     from ui.stores import Stores
 
 
+
 def _stores(args: argparse.Namespace) -> Stores:
-    from ui.cli import _settings
+    from ui.cli_common import load_settings as _settings
     from ui.stores import stores
 
     return stores(_settings(args).index)

@@ -104,7 +104,8 @@ def _show(filters: Any) -> str:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
-    from ui.cli import _assistant, filters_from
+    from ui.cli_common import filters_from
+    from ui.cli_common import make_assistant as _assistant
 
     assistant = _assistant(args)
     return run_chat(assistant, sys.stdin, sys.stdout, args.as_of, filters_from(assistant, args),
@@ -112,7 +113,8 @@ def cmd_chat(args: argparse.Namespace) -> int:
 
 
 def add_chat_parser(sub: Any) -> None:
-    from ui.cli import _iso_day, add_filter_flags
+    from ui.cli_common import add_filter_flags
+    from ui.cli_common import iso_day as _iso_day
 
     s = sub.add_parser("chat", help="A conversation in the terminal: follow-ups, streamed answers, sources.")
     s.add_argument("--backend", choices=["local", "openai", "extractive"], default=None)

@@ -8,61 +8,18 @@ import json
 import os
 import sys
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from index.errors import BackendUnavailable, ConfigError, IndexBusy, InputError, NewsdeskError
-from rag.settings import Settings
+from index.errors import BackendUnavailable, ConfigError, IndexBusy, NewsdeskError
 from ui.accounts_cli import add_accounts_parsers, add_bind_flags, bind_refusal
 from ui.admission import FiltersRefused
+from ui.cli_common import UsageError, add_filter_flags
+from ui.cli_common import iso_day as _iso_day
+from ui.cli_common import load_settings as _settings
+from ui.cli_common import make_assistant as _assistant
 
 EXIT_INPUT, EXIT_BACKEND = 1, 2
-
-
-class UsageError(NewsdeskError):
-    """A flag's value is out of range: exit code 2, as argparse gives for any other bad flag."""
-
-
-# CLI flags that override a setting: (group, field) -> flag
-_FLAGS = {("llm", "backend"): "--backend", ("retrieval", "k"): "--k"}
-
-
-def _settings(args: argparse.Namespace) -> Settings:
-    try:
-        settings = Settings()
-    except ValidationError as e:
-        raise ConfigError(_explain(e, env=True)) from None
-    overrides: dict[str, dict[str, object]] = {}
-    for (group, name), flag in _FLAGS.items():
-        value = getattr(args, flag.lstrip("-").replace("-", "_"), None)
-        if value is not None:
-            overrides.setdefault(group, {})[name] = value
-    try:
-        return settings.with_overrides(**overrides) if overrides else settings
-    except ValidationError as e:
-        raise UsageError(_explain(e, env=False)) from None
-
-
-def _explain(e: ValidationError, env: bool) -> str:
-    """'--k 500: Input should be less than or equal to 20', or the NEWSDESK_ variable when it came from there."""
-    parts = []
-    for err in e.errors():
-        loc = [str(x) for x in err["loc"]]
-        if env:
-            name = "NEWSDESK_" + "__".join(loc).upper()
-        else:
-            name = _FLAGS.get((e.title.removesuffix("Settings").lower(), loc[-1]), loc[-1]) if loc else "?"
-        parts.append(f"{name} {err.get('input')!r}: {err['msg']}")
-    return "; ".join(parts)
-
-
-def _assistant(args: argparse.Namespace) -> Any:
-    from rag.assistant import Assistant
-
-    return Assistant.from_settings(_settings(args))
 
 
 def _progress_bar(desc: str, unit: str = "file") -> tuple[Callable[[int, int | None, str], None], Callable[[], None]]:
@@ -263,32 +220,6 @@ def _minutes(text: str) -> float:
     return value
 
 
-def _iso_day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a day as YYYY-MM-DD") from None
-
-
-def filters_from(assistant: Any, args: argparse.Namespace) -> Any:
-    """--since/--until/--outlet as checked Filters; a bad combination or an unknown outlet is a usage error."""
-    from rag.types import Filters
-
-    try:
-        return assistant.check_filters(Filters(args.since, args.until, tuple(args.outlet or ())))
-    except InputError as e:
-        raise UsageError(str(e)) from None
-
-
-def add_filter_flags(s: argparse.ArgumentParser) -> None:
-    s.add_argument("--since", type=_iso_day, default=None, metavar="YYYY-MM-DD",
-                   help="Only articles published on or after this day (a hard filter).")
-    s.add_argument("--until", type=_iso_day, default=None, metavar="YYYY-MM-DD",
-                   help="Only articles published on or before this day (a hard filter).")
-    s.add_argument("--outlet", action="append", metavar="NAME",
-                   help="Only articles of this outlet (repeat for several; `newsdesk list` shows them).")
-
-
 def cmd_ask(args: argparse.Namespace) -> int:
     """The ask path of every front end (ui/asking.py): a refused question exits 1 before any search (the API
     answers 422), filters that cannot be met exit 2 (`main`); no rate is counted and nothing is saved."""
@@ -382,7 +313,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     """Assemble and verify the local model once (make install runs this), then prove it runs on this CPU with a
     one-token generation in its own process, so a build that cannot run fails the install, not the first question."""
     from index.embedding import packaged_model_path
-    from rag.llm import model_process
+    from rag.backends import model_process
     from rag.model_files import ensure_gguf
 
     settings = _settings(args)
@@ -425,7 +356,7 @@ def _one_token(server: Any) -> str:
 def cmd_model(args: argparse.Namespace) -> int:
     """`newsdesk model start|status|stop`: the embedded model's process on this host, for people who want it
     explicit (front ends start it on demand)."""
-    from rag.llm import model_process
+    from rag.backends import model_process
 
     process = model_process(_settings(args).llm)
     if args.model_command == "start":

@@ -13,12 +13,12 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from rag.markers import ESCAPED as ESCAPED_MARKER
 from rag.types import Answer, Citation, Turn
 from ui.conversations import Conversation
 
 _SPECIAL = re.compile(r"([\\`*_\[\]<>|~$])")
 _LINE_START = re.compile(r"^(\s*)([#+\-=]|\d+[.)])", re.M)
-_MARKER = re.compile(r"\\\[(\d+)\\\]")
 _URL = re.compile(r"^https?://[^\s<>]+$")
 
 
@@ -63,7 +63,7 @@ def sources_markdown(answer: Answer) -> str:
 
 def answer_markdown(answer: Answer) -> str:
     """The answer text (markers kept as `[n]`), its notice, the sources and anything unsupported."""
-    blocks = [_MARKER.sub(r"[\1]", escape(answer.text.strip()))]
+    blocks = [ESCAPED_MARKER.sub(r"[\1]", escape(answer.text.strip()))]
     if answer.notice:
         blocks.append(f"> **Note:** {escape(_one_line(answer.notice))}")
     if sources := sources_markdown(answer):

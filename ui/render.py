@@ -7,6 +7,7 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from rag.markers import ESCAPED as ESCAPED_MARKER
 from rag.prompts import short_date
 from rag.timeline import when
 from rag.types import REFUSAL_REASONS, Answer, Citation
@@ -95,7 +96,7 @@ def timeline_figures(answer: Answer) -> list[tuple[str, float, str]]:
 def answer_markdown(answer: Answer) -> str:
     """The answer for a chat bubble (without its timeline): text escaped, markers kept as bold [n]."""
     escaped = escape_markdown(split_timeline(answer.text)[0] if answer.sources_differ else answer.text)
-    return re.sub(r"\\\[(\d+)\\\]", r"**[\1]**", escaped)
+    return ESCAPED_MARKER.sub(r"**[\1]**", escaped)
 
 
 def highlighted_article_html(text: str, start: int, end: int) -> str:

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
-from rag.markers import AFTER_STOP, JOINED, MARKER_GROUP, ONLY_MARKERS, numbers, strip_markers, strip_markers_and_labels
+from rag.markers import (
+    AFTER_STOP,
+    BRACKET,
+    ESCAPED,
+    JOINED,
+    MARKER_GROUP,
+    ONLY_MARKERS,
+    numbers,
+    strip_markers,
+    strip_markers_and_labels,
+)
 
 
 @pytest.mark.parametrize(("text", "groups"), [
@@ -33,3 +45,17 @@ def test_after_stop_only_markers_and_joined() -> None:
         "They met [1]. It rose [2][3]."
     assert ONLY_MARKERS.match("[1][2].") and not ONLY_MARKERS.match("[1] rose.")
     assert JOINED.sub(r"\1", "as said [1] and [2], [3] & [4]") == "as said [1][2][3][4]"
+
+
+@pytest.mark.parametrize(("text", "bracket"), [("[2]", True), ("[1, 2]", True), ("[1; 4]", True), ("[a]", False),
+                                              ("[]", False), ("[1,]", False)])
+def test_bracket_piece(text: str, bracket: bool) -> None:
+    assert (re.fullmatch(BRACKET, text) is not None) is bracket
+
+
+@pytest.mark.parametrize(("escaped", "found"), [
+    (r"Up 2% \[1\], down \[12\].", ["1", "12"]),
+    (r"A list \[a\] and an unescaped [3].", []),
+])
+def test_escaped_markers(escaped: str, found: list[str]) -> None:
+    assert ESCAPED.findall(escaped) == found
