@@ -313,7 +313,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     """Assemble and verify the local model once (make install runs this), then prove it runs on this CPU with a
     one-token generation in its own process, so a build that cannot run fails the install, not the first question."""
     from index.embedding import packaged_model_path
-    from rag.backends import model_process
+    from rag.backends import host_model_process
     from rag.model_files import ensure_gguf
 
     settings = _settings(args)
@@ -327,7 +327,7 @@ def cmd_models(args: argparse.Namespace) -> int:
     print(f"local LLM: {path} (sha256 verified)")
     if args.no_generate:
         return 0
-    process = model_process(settings.llm)
+    process = host_model_process(settings.llm)
     server, started = process.ensure()
     try:
         text = _one_token(server)
@@ -356,9 +356,9 @@ def _one_token(server: Any) -> str:
 def cmd_model(args: argparse.Namespace) -> int:
     """`newsdesk model start|status|stop`: the embedded model's process on this host, for people who want it
     explicit (front ends start it on demand)."""
-    from rag.backends import model_process
+    from rag.backends import host_model_process
 
-    process = model_process(_settings(args).llm)
+    process = host_model_process(_settings(args).llm)
     if args.model_command == "start":
         server, started = process.ensure()
         print(json.dumps(server.public()) if args.json else

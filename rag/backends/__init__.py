@@ -29,7 +29,7 @@ def make_llm(s: LLMSettings, judge: Relevance | None = None) -> LLM:
     if s.backend == "local":
         from rag.backends.local import LocalLLM
 
-        return LocalLLM(model_process(s), s.max_tokens, s.timeout_s)
+        return LocalLLM(host_model_process(s), s.max_tokens, s.timeout_s)
     if s.backend == "openai":
         from rag.backends.openai_compatible import OpenAICompatibleLLM
 
@@ -41,7 +41,7 @@ def make_llm(s: LLMSettings, judge: Relevance | None = None) -> LLM:
     raise ConfigError(f"Unknown LLM backend {s.backend!r}; choose local, openai or extractive.")
 
 
-def model_process(s: LLMSettings) -> ModelProcess:
+def host_model_process(s: LLMSettings) -> ModelProcess:
     """The embedded model's process on this host for these settings (found or started on first use)."""
     from rag.backends.model_process import ModelProcess
 
