@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -89,24 +89,6 @@ class LLMSettings(BaseModel):
     start_timeout_s: float = Field(120, gt=0, description="Longest wait for the local model's process to start.")
 
 
-class ApiSettings(BaseModel):
-    """What one caller of `newsdesk serve` may cost (NEWSDESK_API__*)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    max_question_chars: int = Field(4000, gt=0, description="Longest question accepted (POST /ask, the last user "
-                                                            "message of /v1/chat/completions); longer ones get 422.")
-    max_messages: int = Field(100, gt=0, description="Most messages in one /v1/chat/completions request (422 above).")
-    max_body_bytes: int = Field(1_000_000, gt=0, description="Largest request body, except article uploads (POST "
-                                                             "/articles), which NEWSDESK_INDEX__MAX_FILE_BYTES limits.")
-    answers_per_minute: int = Field(20, ge=0, description="Answers one token (or, with auth off, one client address) "
-                                                          "may ask for in any 60 s; more get 429 with Retry-After. "
-                                                          "0 turns the limit off. Counted per process.")
-    sources_in_content: bool = Field(True, description="Append the cited sources (title, outlet, date, URL, quote) "
-                                                       "to /v1/chat/completions answer text, for chat clients that "
-                                                       "ignore the extra `citations` field.")
-
-
 class Settings(BaseSettings):
     """Reads NEWSDESK_* (and OPENAI_API_KEY / OPENAI_BASE_URL) once; everything else gets parts of it."""
 
@@ -120,7 +102,6 @@ class Settings(BaseSettings):
     answer: AnswerSettings = AnswerSettings()
     llm: LLMSettings = LLMSettings()
     fetch: FetchSettings = FetchSettings()
-    api: ApiSettings = ApiSettings()
 
     @model_validator(mode="after")
     def _resolve(self) -> Settings:
@@ -142,7 +123,7 @@ class Settings(BaseSettings):
         object.__setattr__(self, "llm", self.llm.model_copy(update=updates))
         return self
 
-    def with_overrides(self, **groups: dict[str, object]) -> Settings:
+    def with_overrides(self, **groups: dict[str, object]) -> Self:
         """A copy with some fields of some groups changed (CLI flags), e.g. llm={"backend": "extractive"}.
 
         Raises:

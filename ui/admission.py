@@ -11,9 +11,9 @@ from functools import lru_cache
 
 from index.errors import InputError, NewsdeskError
 from index.settings import IndexSettings
-from rag.settings import Settings
 from ui.accounts import Caller
 from ui.limits import RateLimiter
+from ui.settings import ServingSettings
 
 
 class QuestionRefused(InputError):
@@ -62,7 +62,7 @@ def _limiter(index: IndexSettings, per_minute: int) -> RateLimiter:
     return RateLimiter(per_minute, 60.0)
 
 
-def charge(key: str, settings: Settings) -> None:
+def charge(key: str, settings: ServingSettings) -> None:
     """Count one answer against `key` (`rate_key`).
 
     Raises:

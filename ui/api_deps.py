@@ -23,11 +23,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from index.errors import BackendUnavailable, ConfigError, IndexBusy, InputError, NewsdeskError, NotFound
 from rag.assistant import Assistant
-from rag.settings import Settings
 from ui.accounts import LOCAL, Caller, Role, TokenStore
 from ui.admission import FiltersRefused, QuestionRefused, TooManyQuestions, charge, rate_key
 from ui.asking import Asker
 from ui.conversations import ConversationStore
+from ui.settings import ServingSettings
 from ui.stores import stores
 
 log = logging.getLogger("newsdesk.api")
@@ -38,13 +38,13 @@ _STATUS: dict[type[NewsdeskError], int] = {
     ConfigError: 500, IndexBusy: 503, BackendUnavailable: 503}
 
 
-def settings() -> Settings:
-    return Settings()
+def settings() -> ServingSettings:
+    return ServingSettings()
 
 
 @lru_cache(maxsize=1)
 def assistant() -> Assistant:
-    return Assistant.from_settings(Settings())
+    return Assistant.from_settings(ServingSettings())
 
 
 def tokens() -> TokenStore:
@@ -150,7 +150,7 @@ def asker(request: Request, caller: Caller) -> Asker:
     return Asker(assistant, s, caller, rate_key(caller, _address(request)), stores(s.index).conversations)
 
 
-def charge_answer(request: Request, caller: Caller, s: Settings) -> None:
+def charge_answer(request: Request, caller: Caller, s: ServingSettings) -> None:
     """Count one answer against the caller, as the ask path does (ui/admission.py): `TooManyQuestions` (429)
     when over the rate."""
     charge(rate_key(caller, _address(request)), s)

@@ -10,11 +10,11 @@ import streamlit as st
 
 from index.errors import NewsdeskError
 from rag.assistant import Assistant
-from rag.settings import Settings
 from ui.accounts import Caller
 from ui.admission import question_problem
 from ui.alerts import AlertNews, check_alert, unread_counts
 from ui.render import alert_news_markdown, escape_markdown
+from ui.settings import ServingSettings
 
 _NEWS = "alert_news"  # alert id -> its last check in this session, shown under it
 _PROBLEM = "alert_problem"  # what went wrong in the last button's callback, shown once
@@ -60,7 +60,7 @@ def _check(assistant: Assistant, caller: Caller, alert_id: int) -> None:
 
 def _add(assistant: Assistant, caller: Caller) -> None:
     question = str(st.session_state.get("alert_question", ""))
-    if problem := question_problem(question, Settings().api.max_question_chars):
+    if problem := question_problem(question, ServingSettings().api.max_question_chars):
         st.session_state[_PROBLEM] = problem
         return
     try:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from rag.settings import Settings
 from ui.accounts import LOCAL, Caller
+from ui.settings import ServingSettings
 from ui.stores import Stores
 from ui.stores import stores as _stores
 
@@ -19,7 +19,7 @@ _TOKEN = "_newsdesk_token"
 
 def stores() -> Stores:
     """The token and conversation stores of the configured catalogue (ui/stores.py)."""
-    return _stores(Settings().index)
+    return _stores(ServingSettings().index)
 
 
 def signed_in() -> Caller:

@@ -15,12 +15,12 @@ from datetime import date
 from typing import TYPE_CHECKING
 
 from index.errors import InputError, NotFound
-from rag.settings import Settings
 from rag.timeline import with_last_visit
 from rag.types import Answer, Filters, Turn
 from ui.accounts import LOCAL, Caller
 from ui.admission import FiltersRefused, charge, check_question
 from ui.conversations import ConversationStore
+from ui.settings import ServingSettings
 
 if TYPE_CHECKING:  # the CLI imports this module before it needs the models
     from rag.assistant import AnswerStream, Assistant
@@ -40,7 +40,7 @@ class Asker:
     """
 
     assistant: Callable[[], Assistant]
-    settings: Settings
+    settings: ServingSettings
     caller: Caller = LOCAL
     rate_key: str | None = None
     conversations: ConversationStore | None = None

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from index.errors import ConfigError, InputError, NewsdeskError
-from rag.settings import Settings
+from ui.settings import ServingSettings
 
 
 class UsageError(NewsdeskError):
@@ -21,10 +21,10 @@ class UsageError(NewsdeskError):
 _FLAGS = {("llm", "backend"): "--backend", ("retrieval", "k"): "--k"}
 
 
-def load_settings(args: argparse.Namespace) -> Settings:
+def load_settings(args: argparse.Namespace) -> ServingSettings:
     """The settings from the environment, with the flags that override one (`--backend`, `--k`) applied."""
     try:
-        settings = Settings()
+        settings = ServingSettings()
     except ValidationError as e:
         raise ConfigError(_explain(e, env=True)) from None
     overrides: dict[str, dict[str, object]] = {}

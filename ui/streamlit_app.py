@@ -9,7 +9,6 @@ import streamlit as st
 from index.errors import NewsdeskError
 from index.feed_store import FeedRecord
 from rag.assistant import Assistant
-from rag.settings import Settings
 from rag.types import Answer, Filters, Turn
 from ui.accounts import Caller
 from ui.admission import TooManyQuestions, rate_key
@@ -29,13 +28,14 @@ from ui.render import (
     timeline_figures,
     timeline_rows,
 )
+from ui.settings import ServingSettings
 
 st.set_page_config(page_title="Newsdesk", page_icon="🗞️", layout="wide")
 
 
 @st.cache_resource(show_spinner="Loading models and index…")
 def get_assistant() -> Assistant:
-    return Assistant.from_settings(Settings())
+    return Assistant.from_settings(ServingSettings())
 
 
 def _highlighted(article_id: str, start: int, end: int) -> None:
@@ -194,7 +194,7 @@ def asker(caller: Caller) -> Asker:
     address = st.context.ip_address
     if not isinstance(address, str):  # None on localhost (and no address at all under AppTest)
         address = "localhost"
-    return Asker(get_assistant, Settings(), caller, rate_key(caller, address), stores().conversations)
+    return Asker(get_assistant, ServingSettings(), caller, rate_key(caller, address), stores().conversations)
 
 
 def _filters() -> Filters:

@@ -11,7 +11,7 @@ import pytest
 
 from index.errors import InputError, NotFound
 from rag.assistant import Assistant
-from rag.settings import Settings
+from ui.settings import ServingSettings as Settings  # the front ends' settings (with NEWSDESK_API__*)
 from rag.types import Filters
 from ui.accounts import LOCAL, Caller
 from ui.admission import (
