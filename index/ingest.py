@@ -121,7 +121,7 @@ def _commit(index: NewsIndex, group: Sequence[_Pending], copies: _Copies) -> lis
     index.catalogue.add_pending([(a, c) for a, c, _ in group], index.store.name, copies)
     chunks = [c for _, cs, _ in group for c in cs]
     metas = [a.meta for a, cs, _ in group for _ in cs]
-    vectors = index.embedder.embed_documents([index.indexed_text(c, m) for c, m in zip(chunks, metas)])
+    vectors = index.document_embedder.embed_documents([index.indexed_text(c, m) for c, m in zip(chunks, metas)])
     index.store.upsert(chunks, metas, vectors)
     replaced = [old for _, _, olds in group for old in olds]
     index.catalogue.complete([a.article_id for a, _, _ in group], replaced)
