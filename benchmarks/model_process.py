@@ -1,7 +1,8 @@
 """The embedded model's build and process, measured (issue 17).
 
     .venv/bin/python -m benchmarks.model_process tokens [--site DIR …] [--runs 3]
-    .venv/bin/python -m benchmarks.model_process cli    [--runs 3]
+    .venv/bin/python -m benchmarks.model_process cli    [--runs 3] [--before DIR] [--no-cold]
+    .venv/bin/python -m benchmarks.model_process stages [--runs 3] [--before DIR]
     .venv/bin/python -m benchmarks.model_process rss
 
 `tokens`: prompt and generation tokens/s of llama.cpp on the packaged GGUF, each build in a child process of
@@ -9,8 +10,16 @@ its own (a build that dies on this CPU is reported with its signal, not a crash 
 installed llama-cpp-python, and each `--site DIR`, another build unpacked there (`python -m zipfile -e WHEEL
 DIR`), measured in the same run, builds taking turns.
 
-`cli`: wall time of `newsdesk ask` for the answered seed questions over the shipped corpus: with no model
-process running (each run starts one; stopped after) and with one running (started once before).
+`cli`: wall time of `newsdesk ask --json` for the answered seed questions over the shipped corpus: with no model
+process running (each run starts one; stopped after; `--no-cold` skips it) and with one running (started once
+before). The answer's own timings (retrieve, cross-encoder, generate) are reported beside the wall time; the rest,
+`other_s`, is the process's start (interpreter, imports, models loaded) and exit. `--before DIR`: another version's
+source tree (`git archive COMMIT | tar -x -C DIR`) measured in the same run, against the same home and model
+process, the versions taking turns; each answer's text is compared with the other version's.
+
+`stages`: the same questions answered in a fresh process per question, timed stage by stage as `newsdesk ask`
+runs them (imports, the embedder, the index, the cross-encoder, the model client, retrieval, reading and the
+first token, generation, the claim checks), for this tree and `--before DIR`, taking turns.
 
 `rss`: `newsdesk ui` and `newsdesk serve` on one home with the local backend, one question through each (the
 app through headless Chromium, the API through POST /ask), then the resident memory of the app, the API and
@@ -135,38 +144,146 @@ def _env(home: Path) -> dict[str, str]:
     return env
 
 
-def _ask(env: dict[str, str], question: str) -> float:
+def _ask(env: dict[str, str], question: str, tree: Path = REPO) -> dict[str, Any]:
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "ui.cli", "ask", question], env=env, cwd=REPO, check=True,
-                   capture_output=True, timeout=300)
-    return time.perf_counter() - t
+    proc = subprocess.run([sys.executable, "-m", "ui.cli", "ask", "--json", question], env=_in_tree(env, tree),
+                          cwd=tree, check=True, capture_output=True, text=True, timeout=300)
+    wall = time.perf_counter() - t
+    answer = json.loads(proc.stdout)
+    timings = answer["timings_ms"]
+    inside = (timings["retrieve"] + timings["rerank"] + timings["generate"]) / 1000
+    return {"wall_s": wall, "other_s": wall - inside, "generate_s": timings["generate"] / 1000,
+            "backend": answer["backend"], "text": answer["answer"]}
 
 
-def bench_cli(runs: int) -> dict[str, Any]:
+def _in_tree(env: dict[str, str], tree: Path) -> dict[str, str]:
+    """`python -m ui.cli` from `tree` imports that tree's code (its folder comes first on sys.path)."""
+    return {**env, "PYTHONPATH": str(tree)} if tree != REPO else env
+
+
+def _med(rows: list[dict[str, Any]], key: str) -> float:
+    return round(float(statistics.median(float(r[key]) for r in rows)), 2)
+
+
+def bench_cli(runs: int, before: Path | None = None, cold_too: bool = True) -> dict[str, Any]:
     home = _seeded_home()
     env = _env(home)
     model = [sys.executable, "-m", "ui.cli", "model"]
+    trees = [REPO] if before is None else [REPO, before.resolve()]
     cold: dict[str, list[float]] = {q: [] for q in SEEDS}
-    warm: dict[str, list[float]] = {q: [] for q in SEEDS}
+    warm: dict[tuple[Path, str], list[dict[str, Any]]] = {(t, q): [] for t in trees for q in SEEDS}
     try:
-        for _ in range(runs):
+        for _ in range(runs if cold_too else 0):
             for q in SEEDS:
                 subprocess.run([*model, "stop"], env=env, cwd=REPO, check=True, capture_output=True)
-                cold[q].append(_ask(env, q))
+                cold[q].append(_ask(env, q)["wall_s"])
         subprocess.run([*model, "start"], env=env, cwd=REPO, check=True, capture_output=True)
         for q in SEEDS:
             _ask(env, q)  # once each, as a running service has: the fixed rules evaluated
-        for _ in range(runs):
-            for q in SEEDS:
-                warm[q].append(_ask(env, q))
+        for run in range(runs):
+            # Versions take turns, and within a version the seed questions do: no ask finds its own prompt still
+            # evaluated, and a noisy minute on a shared machine hurts both versions alike.
+            for tree in trees if run % 2 == 0 else trees[::-1]:
+                for q in SEEDS:
+                    warm[(tree, q)].append(_ask(env, q, tree))
     finally:
         subprocess.run([*model, "stop"], env=env, cwd=REPO, capture_output=True)
         shutil.rmtree(home, ignore_errors=True)
-    return {"bench": "cli", "machine": _machine(), "runs": runs,
-            "seeds": [{"question": q, "no_model_process_s": round(statistics.median(cold[q]), 2),
-                       "model_process_running_s": round(statistics.median(warm[q]), 2),
-                       "all_no_process_s": [round(x, 2) for x in cold[q]],
-                       "all_running_s": [round(x, 2) for x in warm[q]]} for q in SEEDS]}
+    seeds = []
+    for q in SEEDS:
+        row: dict[str, Any] = {"question": q}
+        if cold_too:
+            row["no_model_process_s"] = round(statistics.median(cold[q]), 2)
+            row["all_no_process_s"] = [round(x, 2) for x in cold[q]]
+        for tree in trees:
+            got = warm[(tree, q)]
+            side = "this_tree" if tree == REPO else "before"
+            row[side] = {"model_process_running_s": _med(got, "wall_s"), "other_s": _med(got, "other_s"),
+                         "generate_s": _med(got, "generate_s"), "all_running_s": [round(r["wall_s"], 2) for r in got],
+                         "backends": sorted({r["backend"] for r in got})}
+        if before is not None:
+            texts = {tree: {r["text"] for r in warm[(tree, q)]} for tree in trees}
+            row["same_answers"] = texts[trees[0]] == texts[trees[1]]
+            row["ratio_wall"] = round(row["this_tree"]["model_process_running_s"] /
+                                      row["before"]["model_process_running_s"], 3)
+        seeds.append(row)
+    return {"bench": "cli", "machine": _machine(), "runs": runs, "before": str(before) if before else None,
+            "seeds": seeds, "load_avg_1m_end": round(os.getloadavg()[0], 2)}
+
+
+# Run in the child, in the tree measured: what `newsdesk ask` does, stage by stage (the model process running).
+_STAGES_CHILD = r"""
+import json, sys, time
+t0 = time.perf_counter()
+marks = []
+def mark(name):
+    marks.append((name, time.perf_counter()))
+import ui.cli
+from rag.assistant import Assistant
+from rag.settings import Settings
+mark("import ui.cli, rag.assistant")
+settings = Settings()
+from index.embedding import load_embedder
+load_embedder(settings.index.embedding_model, settings.index.embed_batch)
+mark("load the query embedder")
+from index.news_index import NewsIndex
+assistant = Assistant(settings, NewsIndex(settings.index))
+mark("open the index (catalogue, Chroma, BM25)")
+assistant.cross_encoder.score("x", ["y"])
+mark("load the cross-encoder")
+import langchain_openai, rag.chain  # what the first question to the model imports (the client, the chat prompt)
+mark("import the model client (langchain-openai, rag.chain)")
+stream = assistant.stream(sys.argv[1])
+mark("retrieve")
+tokens = stream.tokens()
+next(tokens)
+mark("read, then the prompt to the first token")
+for _ in tokens:
+    pass
+mark("generate the rest")
+answer = stream.answer()
+mark("check the claims, assemble")
+out, prev = {}, t0
+for name, t in marks:
+    out[name] = t - prev
+    prev = t
+print(json.dumps({"stages": out, "backend": answer.backend, "text": answer.text}))
+"""
+
+
+def bench_stages(runs: int, before: Path | None = None) -> dict[str, Any]:
+    home = _seeded_home()
+    env = _env(home)
+    trees = [REPO] if before is None else [REPO, before.resolve()]
+    got: dict[Path, list[dict[str, float]]] = {t: [] for t in trees}
+    per_question: dict[tuple[Path, str], list[dict[str, float]]] = {(t, q): [] for t in trees for q in SEEDS}
+    try:
+        subprocess.run([sys.executable, "-m", "ui.cli", "model", "start"], env=env, cwd=REPO, check=True,
+                       capture_output=True)
+        for q in SEEDS:
+            _ask(env, q)
+        for run in range(runs):
+            for tree in trees if run % 2 == 0 else trees[::-1]:
+                for q in SEEDS:
+                    proc = subprocess.run([sys.executable, "-c", _STAGES_CHILD, q], env=_in_tree(env, tree), cwd=tree,
+                                          check=True, capture_output=True, text=True, timeout=300)
+                    stages = json.loads(proc.stdout.strip().splitlines()[-1])["stages"]
+                    got[tree].append(stages)
+                    per_question[(tree, q)].append(stages)
+    finally:
+        subprocess.run([sys.executable, "-m", "ui.cli", "model", "stop"], env=env, cwd=REPO, capture_output=True)
+        shutil.rmtree(home, ignore_errors=True)
+
+    def medians(rows: list[dict[str, float]]) -> dict[str, float]:
+        return {name: round(statistics.median(r[name] for r in rows), 3) for name in rows[0]}
+
+    out: dict[str, Any] = {"bench": "stages", "machine": _machine(), "runs": runs}
+    for tree in trees:
+        side = "this_tree" if tree == REPO else "before"
+        out[side] = {"all_questions": medians(got[tree]),
+                     **{q: medians(per_question[(tree, q)]) for q in SEEDS}}
+    out["load_avg_1m_end"] = round(os.getloadavg()[0], 2)
+    return out
 
 
 def _rss_mb(pid: int) -> float:
@@ -278,12 +395,19 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--runs", type=int, default=3)
     s = sub.add_parser("cli")
     s.add_argument("--runs", type=int, default=3)
+    s.add_argument("--before", type=Path, help="Another version's source tree, measured in the same run.")
+    s.add_argument("--no-cold", action="store_true", help="Skip the runs that start the model process.")
+    s = sub.add_parser("stages")
+    s.add_argument("--runs", type=int, default=3)
+    s.add_argument("--before", type=Path, help="Another version's source tree, measured in the same run.")
     sub.add_parser("rss")
     args = p.parse_args(argv)
     if args.bench == "tokens":
         out = bench_tokens(args.site, args.runs)
     elif args.bench == "cli":
-        out = bench_cli(args.runs)
+        out = bench_cli(args.runs, args.before, not args.no_cold)
+    elif args.bench == "stages":
+        out = bench_stages(args.runs, args.before)
     else:
         out = bench_rss()
     print(json.dumps(out, indent=1))

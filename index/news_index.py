@@ -22,7 +22,7 @@ from index.catalogue import ArticleRecord, Catalogue
 from index.chunking import chunk_article
 from index.copies import CopyFinder, from_bytes, to_bytes
 from index.db import Database, is_postgres, sqlite_url
-from index.embedding import Embedder, load_embedder
+from index.embedding import Embedder, load_document_embedder, load_embedder
 from index.errors import ConfigError, NotFound
 from index.feed_store import FeedStore
 from index.ingest import Progress, ingest_sources
@@ -54,7 +54,8 @@ class NewsIndex:
 
     Args:
         settings: the index's settings.
-        embedder: the embedding model (default: the configured packaged model).
+        embedder: the embedding model, for questions and ingest alike (default: the configured packaged model;
+            questions get its numpy path, ingest sentence-transformers, see `document_embedder`).
         client: a Chroma client to use instead of building one.
         migrate: apply pending catalogue migrations at open (default: `settings.migrate`).
 
@@ -80,11 +81,20 @@ class NewsIndex:
         self.feeds = FeedStore(self.catalogue.db)
         self.alerts = AlertStore(self.catalogue.db)
         self.embedder: Embedder = embedder or load_embedder(settings.embedding_model, settings.embed_batch)
+        self._document_embedder = embedder
         self.store = ChunkStore(settings, client, version=self.catalogue.store_version)
         self.keyword = KeywordIndex(settings.keyword_dir)
         self._complete_cache: tuple[int, set[str]] = (-1, set())
         self._outlets_cache: tuple[int, list[str]] = (-1, [])
         self._copies: tuple[int, CopyFinder] | None = None  # (catalogue generation it matches, the finder)
+
+    @property
+    def document_embedder(self) -> Embedder:
+        """What chunks are embedded with at ingest: the packaged model through sentence-transformers, loaded at the
+        first ingest (torch; not needed to answer), or the embedder given to the index."""
+        if self._document_embedder is None:
+            self._document_embedder = load_document_embedder(self.settings.embedding_model, self.settings.embed_batch)
+        return self._document_embedder
 
     # --- text that gets embedded and keyword-indexed -----------------------------------------
     def indexed_text(self, chunk: Chunk, meta: ArticleMeta) -> str:
@@ -271,7 +281,7 @@ class NewsIndex:
             raise NotFound(f"No article with id {article_id!r}.")
         article = record.article
         chunks = chunk_article(article, self.settings.chunk_chars, self.settings.chunk_overlap)
-        vectors = self.embedder.embed_documents([self.indexed_text(c, article.meta) for c in chunks])
+        vectors = self.document_embedder.embed_documents([self.indexed_text(c, article.meta) for c in chunks])
         old = set(self.catalogue.chunk_ids(article_id)) if record.collection == self.store.name else set()
         self.store.upsert(chunks, [article.meta] * len(chunks), vectors)
         self.catalogue.rechunk(article_id, chunks, self.store.name)

@@ -11,7 +11,6 @@ import pytest
 
 from index.errors import InputError, NotFound
 from rag.assistant import Assistant
-from ui.settings import ServingSettings as Settings  # the front ends' settings (with NEWSDESK_API__*)
 from rag.types import Filters
 from ui.accounts import LOCAL, Caller
 from ui.admission import (
@@ -25,6 +24,7 @@ from ui.admission import (
 )
 from ui.asking import Asker
 from ui.conversations import ConversationStore
+from ui.settings import ServingSettings as Settings  # the front ends' settings (with NEWSDESK_API__*)
 from ui.stores import stores
 
 ALICE = Caller("alice", "reader")
