@@ -31,8 +31,12 @@ def run_chat(assistant: Any, stdin: TextIO, stdout: TextIO, as_of: date | None =
     from ui.asking import Asker
     from ui.export import turns_markdown
     from ui.render import answer_to_text
+    from ui.settings import ServingSettings
 
-    asker = Asker(lambda: assistant, assistant.settings)
+    # The question rule's limit is a serving setting (NEWSDESK_API__*), which the library's settings do not hold.
+    settings = assistant.settings
+    asker = Asker(lambda: assistant, settings if isinstance(settings, ServingSettings)
+                  else ServingSettings(**settings.model_dump(include={"home", "database_url"})))
     turns: list[Turn] = []
     filters = filters or Filters()
     print(f"Newsdesk chat over {len(assistant.articles())} article(s). {HELP}", file=stdout)

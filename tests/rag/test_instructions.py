@@ -22,7 +22,7 @@ class RecordingLLM(ChatLLM):
     def __init__(self) -> None:
         self.prompts: list[str] = []
 
-    def stream(self, messages: Sequence[tuple[str, str]]) -> Iterator[str]:
+    def stream(self, messages: Sequence[tuple[str, str]], grammar: str | None = None) -> Iterator[str]:
         self.prompts.append("\n".join(content for _, content in messages))
         yield "Stoltenberg and Biden met on Monday [1].\nAnswer: Stoltenberg"
 

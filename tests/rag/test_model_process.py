@@ -225,8 +225,8 @@ def test_kill_9_during_an_answer_in_the_app(local_assistant: Any, seeded: Path, 
     pid = _running(local_assistant)
     real_stream = OpenAICompatibleLLM.stream
 
-    def stream_then_die(self: OpenAICompatibleLLM, messages: Any) -> Iterator[str]:
-        for i, token in enumerate(real_stream(self, messages)):
+    def stream_then_die(self: OpenAICompatibleLLM, messages: Any, grammar: str | None = None) -> Iterator[str]:
+        for i, token in enumerate(real_stream(self, messages, grammar)):
             if i == 0:
                 _kill9(pid)  # the model process dies after it has begun to answer
             yield token
