@@ -31,7 +31,16 @@ from rag.rerank import CrossEncoder
 from rag.retrieve import HybridRetriever, Retrieval
 from rag.settings import AnswerSettings, Settings
 from rag.timeframe import is_about_now
-from rag.timeline import asks_for_timeline, asks_since, before_line, event_line, find_events, split_since, subject
+from rag.timeline import (
+    asks_for_timeline,
+    asks_since,
+    before_line,
+    cited,
+    event_line,
+    find_events,
+    split_since,
+    subject,
+)
 from rag.types import Answer, Citation, DatedValue, Filters, Hit, Prompt, Reading, TimelineEvent, Timings, Turn
 
 
@@ -127,15 +136,14 @@ class AnswerStream:
         before, events = split_since(found, plan.since) if plan.since else (None, found)
         shown = [before, *events] if before else events
         # The sources are numbered [1].. in retrieval order, as for any answer.
-        used = {h.chunk.chunk_id for e in shown if e for h, _, _ in e.sources}
+        used = {h.chunk.chunk_id for e in shown for h, _, _ in e.sources}
         numbered = tuple(h for h in hits if h.chunk.chunk_id in used)
         number = {h.chunk.chunk_id: n for n, h in enumerate(numbered, start=1)}
         checked: list[TimelineEvent] = []
         for e in shown:
-            assert e is not None
             item = e.to_timeline(number, before=e is before)
             # Checked like any answer sentence: an event its passage does not back is left out.
-            verified = verify_citations(event_line(item).removeprefix("- ").split(": ", 1)[1], numbered)
+            verified = verify_citations(cited(item), numbered)
             if verified.citations and not verified.unsupported_sentences:
                 checked.append(item)
                 for h, start, end in e.sources:  # each sentence an event stands on, even several of one source

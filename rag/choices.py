@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from index.keyword import tokenize
-from rag.prose import in_context
+from rag.prose import in_context, prose_spans
 from rag.types import Reading, Relevance
 from rag.values import supports
 
@@ -31,8 +31,6 @@ def best_source(question: str, choice: str, readings: Sequence[Reading],
                 judge: Relevance | None) -> tuple[int, float] | None:
     """(n, score) of the passage whose sentence names the choice and best answers the question with it; None when
     no passage names it. Every prose sentence of the passage counts, not only the ones the model read."""
-    from rag.prose import prose_spans
-
     found: list[tuple[int, str, str]] = []  # (n, title, sentence)
     for r in readings:
         c = r.hit.chunk

@@ -116,8 +116,8 @@ def asks_since(question: str) -> bool:
     return bool(_SINCE_CHANGE.search(question))
 
 
-_LAST_VISIT = re.compile(r"\bsince (?:my|our|the) last (?:visit|look|check|time here)\b|\bsince I (?:last )?"
-                         r"(?:last )?(?:visited|looked|checked|was here)(?: last)?\b", re.I)
+_LAST_VISIT = re.compile(r"\bsince (?:my|our|the) last (?:visit|look|check|time here)\b"
+                         r"|\bsince I (?:last )?(?:visited|looked|checked|was here)(?: last)?\b", re.I)
 
 
 def with_last_visit(question: str, last_visit: date | None) -> str:
@@ -222,19 +222,17 @@ def find_events(topic: str, hits: Sequence[Hit], judge: Scorer, *, margin: float
         margin, floor: an event scores at least `floor` and at most `margin` below the best.
         as_of: the day the question is asked as of: articles published after it are not read.
     """
-    last = as_of.isoformat() if as_of else "9999-12-31"
-    sentences = [s for s in _sentences(hits, candidates)
-                 if published_day(s.hit.meta.published) and (s.hit.meta.published or "")[:10] <= last]
-    if names_an_amount(topic):
-        # The story of a target, a fare, a budget is the story of its figures: a sentence without one is comment.
-        sentences = [s for s in sentences if any(v.kind in ("percent", "money") for v in extract_values(s.text))]
-    if not sentences:
-        return []
-    dates = [date_of(s.text, published_day(s.hit.meta.published) or date.min) for s in sentences]
-    # A sentence that says when it happened is an event more surely than one the article's day dates; one that
-    # speculates is comment.
-    judged = judge.score(topic, [in_context(s.hit.meta.title, s.text) for s in sentences])
     figures = names_an_amount(topic)
+    days = [(s, day) for s in _sentences(hits, candidates)
+            if (day := published_day(s.hit.meta.published)) and (as_of is None or day <= as_of)]
+    if figures:
+        # The story of a target, a fare, a budget is the story of its figures: a sentence without one is comment.
+        days = [(s, day) for s, day in days if any(v.kind in ("percent", "money") for v in extract_values(s.text))]
+    if not days:
+        return []
+    sentences = [s for s, _ in days]
+    dates = [date_of(s.text, day) for s, day in days]
+    judged = judge.score(topic, [in_context(s.hit.meta.title, s.text) for s in sentences])
     scores = [x + _bonus(d, s.text, figures) for x, d, s in zip(judged, dates, sentences)]
     best = max(judged)  # the margin counts from the best judgement, so the bonus ranks and does not raise the bar
     taken: dict[str, int] = {}
@@ -307,12 +305,20 @@ def when(event: TimelineEvent) -> str:
         else short_date(event.date)
 
 
+def markers(event: TimelineEvent) -> str:
+    """'[1][2]': the event's sources."""
+    return "".join(f"[{n}]" for n in event.citations)
+
+
+def cited(event: TimelineEvent) -> str:
+    """The event with its markers: '… [1][2]' (what is checked against its passages, and what each line shows)."""
+    return f"{event.event} {markers(event)}"
+
+
 def event_line(event: TimelineEvent) -> str:
     """One line of the answer text: '- 24 Nov 2020: … [1][2]'."""
-    markers = "".join(f"[{n}]" for n in event.citations)
-    return f"- {when(event)}: {event.event} {markers}"
+    return f"- {when(event)}: {cited(event)}"
 
 
 def before_line(event: TimelineEvent, since: date) -> str:
-    markers = "".join(f"[{n}]" for n in event.citations)
-    return f"Before {short_date(since.isoformat())} ({when(event)}): {event.event} {markers}"
+    return f"Before {short_date(since.isoformat())} ({when(event)}): {cited(event)}"

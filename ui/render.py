@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from rag.markers import ESCAPED as ESCAPED_MARKER
 from rag.prompts import short_date
-from rag.timeline import when
+from rag.timeline import markers, when
 from rag.types import REFUSAL_REASONS, Answer, Citation
 from rag.values import extract_values
 
@@ -67,7 +67,7 @@ def differ_rows(answer: Answer) -> list[tuple[str, str, str, int | None]]:
 def timeline_rows(answer: Answer) -> list[tuple[str, str, str]]:
     """A timeline answer's events as rows: (when, the event, its markers '[1][2]'); the line on where things stood
     before a "since" day says so in its `when`."""
-    return [(("Before: " if e.before else "") + when(e), e.event, "".join(f"[{n}]" for n in e.citations))
+    return [(("Before: " if e.before else "") + when(e), e.event, markers(e))
             for e in answer.timeline]
 
 
