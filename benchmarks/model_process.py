@@ -164,7 +164,7 @@ def _in_tree(env: dict[str, str], tree: Path) -> dict[str, str]:
 
 
 def _med(rows: list[dict[str, Any]], key: str) -> float:
-    return round(statistics.median(r[key] for r in rows), 2)
+    return round(float(statistics.median(r[key] for r in rows)), 2)
 
 
 def bench_cli(runs: int, before: Path | None = None, cold_too: bool = True) -> dict[str, Any]:
