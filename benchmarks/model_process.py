@@ -13,9 +13,11 @@ DIR`), measured in the same run, builds taking turns.
 `cli`: wall time of `newsdesk ask --json` for the answered seed questions over the shipped corpus: with no model
 process running (each run starts one; stopped after; `--no-cold` skips it) and with one running (started once
 before). The answer's own timings (retrieve, cross-encoder, generate) are reported beside the wall time; the rest,
-`other_s`, is the process's start (interpreter, imports, models loaded) and exit. `--before DIR`: another version's
-source tree (`git archive COMMIT | tar -x -C DIR`) measured in the same run, against the same home and model
-process, the versions taking turns; each answer's text is compared with the other version's.
+`other_s`, is the process's start and exit: the interpreter, the imports, the embedder loaded and the index opened
+(the cross-encoder's load counts in the answer's `rerank`, the model client's import in its `generate`).
+`--before DIR`: another version's source tree (`git archive COMMIT | tar -x -C DIR`) measured in the same run,
+against the same home and model process, the versions taking turns; each answer's text is compared with the
+other version's.
 
 `stages`: the same questions answered in a fresh process per question, timed stage by stage as `newsdesk ask`
 runs them (imports, the embedder, the index, the cross-encoder, the model client, retrieval, reading and the
