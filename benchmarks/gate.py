@@ -24,8 +24,8 @@ BENCH = Path(__file__).resolve().parents[1].parent / "shared" / "bench"
 def collect(out: Path, limit: int | None) -> None:
     from evals.suites import MultiHopRAG, RealTimeQA, Suite
     from rag.assistant import Assistant
-    from rag.followup import standalone
     from rag.gate import coverage
+    from rag.question import read_question
     from rag.settings import Settings
 
     suites: list[Suite] = [MultiHopRAG(BENCH / "multihop_rag" / "queries_dev.json",
@@ -41,14 +41,14 @@ def collect(out: Path, limit: int | None) -> None:
                 for n, item in enumerate(items[: limit or None]):
                     question = suite.question(item)
                     day = suite.as_of(item)
-                    st = standalone(question, [], day or _today())
-                    retrieval = assistant.retriever.retrieve(st.searched, read_from, day, time=st.time)
-                    weighed = assistant.reader.weigh(st.topic or st.searched, retrieval.hits) if retrieval.hits else []
+                    q = read_question(question, [], day or _today())
+                    retrieval = assistant.retriever.retrieve(q, read_from)
+                    weighed = assistant.reader.weigh(q.topic, retrieval.hits) if retrieval.hits else []
                     row: dict[str, Any] = {"dataset": suite.name, "question": question,
                                            "type": suite.record(item)["question_type"],
                                            "null": bool(getattr(item, "is_null", False)),
                                            "dense": round(retrieval.best_similarity, 4),
-                                           "coverage": round(coverage(st.searched, retrieval.hits), 3),
+                                           "coverage": round(coverage(q.searched, retrieval.hits), 3),
                                            "ce": round(weighed[0].score, 3) if weighed else None}
                     f.write(json.dumps(row) + "\n")
                     if n % 100 == 0:

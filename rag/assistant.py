@@ -22,18 +22,15 @@ from rag.backends import make_llm
 from rag.citations import verify_citations
 from rag.conflicts import find_disagreement
 from rag.extractive import ExtractiveLLM
-from rag.followup import Standalone, standalone
 from rag.gate import decide
 from rag.llm import LLM
 from rag.prompts import REFUSAL_TEXT
+from rag.question import Question, read_query, read_question
 from rag.reading import EmbeddingScorer, Reader, Scorer
 from rag.rerank import CrossEncoder
 from rag.retrieve import HybridRetriever, Retrieval
 from rag.settings import AnswerSettings, Settings
-from rag.timeframe import is_about_now
 from rag.timeline import (
-    asks_for_timeline,
-    asks_since,
     before_line,
     cited,
     event_line,
@@ -44,6 +41,16 @@ from rag.timeline import (
 from rag.types import Answer, Citation, DatedValue, Filters, Hit, Prompt, Reading, TimelineEvent, Timings, Turn
 
 
+@dataclass(frozen=True, slots=True)
+class Answering:
+    """What reads, writes and checks answers: the assistant's, handed to each AnswerStream."""
+
+    reader: Reader  # picks the sentences the model reads
+    judge: Scorer  # the cross-encoder that checks claims
+    llm: Callable[[], LLM]  # the backend, loaded on first use
+    checks: AnswerSettings
+
+
 class AnswerStream:
     """Tokens while the answer is written, then the verified Answer.
 
@@ -51,31 +58,27 @@ class AnswerStream:
     the gate let the question through (the local model loads on first use).
     """
 
-    def __init__(self, question: str, standalone: Standalone, retrieval: Retrieval, refused_by_gate: bool,
-                 reader: Reader, judge: Scorer, llm: Callable[[], LLM], backend: str, checks: AnswerSettings,
-                 max_sources: int, instructions: str = "", retrieve_ms: int = 0, newest_first: bool = True,
-                 filters: Filters = Filters(), during: tuple[str, str] | None = None,
-                 timeline: TimelinePlan | None = None, choices: tuple[str, ...] = ()) -> None:
-        self.question = question
-        self.standalone = standalone.searched
-        self.asked = standalone.asked
-        self._topic = standalone.topic
-        self.time_range = standalone.time
+    def __init__(self, question: Question, retrieval: Retrieval, refused_by_gate: bool, answering: Answering,
+                 backend: str, max_sources: int, instructions: str = "", retrieve_ms: int = 0,
+                 filters: Filters = Filters(), timeline: TimelinePlan | None = None,
+                 choices: tuple[str, ...] = ()) -> None:
+        self.read = question
+        self.question = question.text
+        self.standalone = question.searched
+        self.time_range = question.time
         self.filters = filters
         self.retrieval = retrieval
         self.refused_by_gate = refused_by_gate
         self.instructions = instructions.strip()  # for the LLM only: never searched, never in Answer.question
-        self._reader = reader
-        self._judge = judge  # the cross-encoder that checks claims
-        self._llm = llm
-        self._checks = checks
+        self._reader = answering.reader
+        self._judge = answering.judge
+        self._llm = answering.llm
+        self._checks = answering.checks
         self._max_sources = max_sources
         self._retrieve_ms = retrieve_ms
         self._draft = Draft(backend)
         self._readings: tuple[Reading, ...] | None = None
         self._differ: tuple[DatedValue, ...] = ()
-        self._newest_first = newest_first
-        self._during = during
         self._read_ms = 0
         self._done = False
         self._timeline = timeline
@@ -108,17 +111,17 @@ class AnswerStream:
                 hits = self.retrieval.hits
                 # The cross-encoder knows nothing of dates: it weighs the question without its time words
                 # ("in 2020" lowered every sentence that does not say 2020), and the time is the bonus.
-                weighed = self._reader.weigh(self._topic or self.standalone, hits, self._during)
-                t = self.time_range
+                q = self.read
+                weighed = self._reader.weigh(q.topic, hits, self.retrieval.focus.during)
+                t = q.time
                 # Two days' grace: publication times, time zones, and "after 4 October" reported on the 4th.
                 not_before = (t.since - timedelta(days=2)).isoformat() if t and t.since and t.strict else ""
-                self._differ = find_disagreement(self.standalone, weighed, hits, self._newest_first,
-                                                 not_before=not_before)
+                self._differ = find_disagreement(q.searched, weighed, hits, q.newest_first, not_before=not_before)
                 must = [w for w in weighed for d in self._differ
                         if hits[w.hit].chunk.chunk_id == d.hit.chunk.chunk_id and w.start <= d.start < w.end]
                 self._readings = self._reader.read(self.standalone, hits, self._max_sources, weighed, must)
                 self._read_ms = round((time.perf_counter() - t0) * 1000)
-                prompt = Prompt(self.asked, self._readings, self.instructions, self.standalone, self._choices)
+                prompt = Prompt(q.asked, self._readings, self.instructions, q.searched, self._choices)
                 fallback = ExtractiveLLM(self._judge.score)
                 if self._choices:
                     yield from self._draft.choose(self._llm(), prompt, fallback, self._judge.score)
@@ -256,6 +259,7 @@ class Assistant:
         self.reader = Reader(EmbeddingScorer(index.embedder), settings.answer)
         self._llm = llm
         self._llm_lock = threading.Lock()
+        self._answering = Answering(self.reader, self.cross_encoder, lambda: self.llm, settings.answer)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Assistant:
@@ -286,44 +290,35 @@ class Assistant:
                 developed get one anyway.
             choices: the answers the reader offers (a quiz): the model picks one, the code cites it (rag/choices.py).
         """
-        today = as_of or date.today()
-        st = standalone(question, history, today)
-        if timeline or asks_for_timeline(st.searched):
-            return self._timeline_stream(question, st, as_of, filters)
+        q = read_question(question, history, as_of)
+        if timeline or q.timeline:
+            return self._timeline_stream(q, filters)
         t0 = time.perf_counter()
         k = k or self.settings.retrieval.k
         # More passages than the model is shown: the cross-encoder picks the k that bear on the question.
-        retrieval = self.retriever.retrieve(st.searched, max(k, self.settings.answer.read_from), as_of, filters,
-                                            st.time)
+        retrieval = self.retriever.retrieve(q, max(k, self.settings.answer.read_from), filters=filters)
         retrieve_ms = round((time.perf_counter() - t0) * 1000)
         s = self.settings.retrieval
-        gate = decide(st.searched, retrieval.hits, retrieval.best_similarity, s.min_relevance, s.min_coverage)
+        gate = decide(q.searched, retrieval.hits, retrieval.best_similarity, s.min_relevance, s.min_coverage)
         refused = retrieval.nothing_in_scope or not gate.admitted
         backend = self._llm.name if self._llm is not None else self.settings.llm.backend
-        # A question about a past time reads its timeline oldest first; about now (or no time), newest first.
-        past = st.time is not None and st.time.until is not None and st.time.until < today - timedelta(days=31)
-        return AnswerStream(question.strip(), st, retrieval, refused, self.reader, self.cross_encoder,
-                            lambda: self.llm, backend,
-                            self.settings.answer, k, instructions, retrieve_ms,
-                            newest_first=not past or is_about_now(question), filters=filters,
-                            during=self.retriever.focus(st.searched, as_of, filters, st.time).during,
-                            choices=tuple(c.strip() for c in choices if c.strip()))
+        return AnswerStream(q, retrieval, refused, self._answering, backend, k, instructions, retrieve_ms,
+                            filters=filters, choices=tuple(c.strip() for c in choices if c.strip()))
 
-    def _timeline_stream(self, question: str, st: Standalone, as_of: date | None, filters: Filters) -> AnswerStream:
+    def _timeline_stream(self, q: Question, filters: Filters) -> AnswerStream:
         """A timeline answer: the story's passages of every date (the time the question names only ranks)."""
         a = self.settings.answer
-        since = st.time.since if st.time and st.time.since and asks_since(st.searched) else None
-        topic = subject(st.topic or st.searched)
+        # The story's subject is searched as words of their own: no time, every date of the story.
+        story = read_query(subject(q.topic), q.today)
         t0 = time.perf_counter()
-        retrieval = self.retriever.retrieve(topic, a.timeline_passages, as_of, filters)
+        retrieval = self.retriever.retrieve(story, a.timeline_passages, filters=filters)
         retrieve_ms = round((time.perf_counter() - t0) * 1000)
         s = self.settings.retrieval
-        gate = decide(topic, retrieval.hits, retrieval.best_similarity, s.min_relevance, s.min_coverage)
-        plan = TimelinePlan(topic, since, a.timeline_margin, a.timeline_floor, a.timeline_per_article,
-                            a.timeline_events, as_of or date.today())
-        return AnswerStream(question.strip(), st, retrieval, retrieval.nothing_in_scope or not gate.admitted,
-                            self.reader, self.cross_encoder, lambda: self.llm, "timeline", a,
-                            a.timeline_passages, retrieve_ms=retrieve_ms, filters=filters, timeline=plan)
+        gate = decide(story.searched, retrieval.hits, retrieval.best_similarity, s.min_relevance, s.min_coverage)
+        plan = TimelinePlan(story.searched, q.since, a.timeline_margin, a.timeline_floor, a.timeline_per_article,
+                            a.timeline_events, q.today)
+        return AnswerStream(q, retrieval, retrieval.nothing_in_scope or not gate.admitted, self._answering,
+                            "timeline", a.timeline_passages, retrieve_ms=retrieve_ms, filters=filters, timeline=plan)
 
     def ask(self, question: str, history: Sequence[Turn] = (), k: int | None = None,
             as_of: date | None = None, instructions: str = "", filters: Filters = Filters(),
@@ -334,8 +329,7 @@ class Assistant:
     def retrieve(self, question: str, k: int | None = None, as_of: date | None = None,
                  filters: Filters = Filters()) -> Retrieval:
         """The passages `stream` would answer from (the time the question names applied), best first."""
-        st = standalone(question, (), as_of or date.today())
-        return self.retriever.retrieve(st.searched, k, as_of, filters, st.time)
+        return self.retriever.retrieve(read_question(question, (), as_of), k, filters=filters)
 
     def check_filters(self, filters: Filters) -> Filters:
         """The filters, if they make sense: outlets are matched to the index's spelling.

@@ -37,16 +37,10 @@ from datetime import date, timedelta
 
 from index.news_index import NewsIndex
 from index.types import article_id_of
-from rag.mentions import dates_named, names_a_time, outlets_named, recent_window
+from rag.mentions import outlets_named, recent_window
+from rag.question import Question, read_query
 from rag.settings import RetrievalSettings
 from rag.types import Filters, Hit, TimeRange
-
-
-@dataclass(frozen=True, slots=True)
-class Retrieval:
-    hits: tuple[Hit, ...]
-    best_similarity: float  # best dense cosine among the candidates; the relevance gate reads it
-    nothing_in_scope: bool = False  # the filters left no article at all
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +79,14 @@ class Focus:
     def matches(self, c: Candidate) -> list[str]:
         """The named outlet and/or day this candidate's article has."""
         return [x for x in (c.outlet, c.day) if x and (x in self.outlets or x in self.days)]
+
+
+@dataclass(frozen=True, slots=True)
+class Retrieval:
+    hits: tuple[Hit, ...]
+    best_similarity: float  # best dense cosine among the candidates; the relevance gate reads it
+    nothing_in_scope: bool = False  # the filters left no article at all
+    focus: Focus = Focus()  # what the question asked retrieval to favour (the reader weighs its time too)
 
 
 def choose_candidates(dense: Sequence[tuple[str, float]], keyword: Sequence[tuple[str, float]], fetch_k: int,
@@ -151,19 +153,18 @@ class HybridRetriever:
         self.index = index
         self.settings = settings
 
-    def focus(self, question: str, as_of: date | None = None, filters: Filters = Filters(),
-              time: TimeRange | None = None, generation: int | None = None) -> Focus:
+    def focus(self, question: Question, filters: Filters = Filters(), generation: int | None = None) -> Focus:
         """What to favour and what is out of scope: named outlets and days (hybrid mode with a boost), the
-        time the question names (`time`), else the recent window unless the question names a date or year;
-        `as_of` is the question's "today" (default: the real today); `generation` the catalogue's, when the
-        caller read it already."""
+        time the question names, else the recent window up to its day unless it names a date or year;
+        `generation` the catalogue's, when the caller read it already."""
         s = self.settings
         if s.mode != "hybrid":
             return Focus(filters=filters)
         named = s.metadata_boost > 0
-        days = frozenset(dates_named(question)) if named else frozenset()
-        recent = (recent_window(as_of or date.today(), s.recency_days)
-                  if s.recency_boost > 0 and s.recency_days > 0 and time is None and not names_a_time(question)
+        days = question.days if named else frozenset()
+        time = question.time
+        recent = (recent_window(question.today, s.recency_days)
+                  if s.recency_boost > 0 and s.recency_days > 0 and time is None and not question.names_time
                   else None)
         during = None
         # Exact days the question names have their own boost; a window around them would lift every article of
@@ -171,25 +172,26 @@ class HybridRetriever:
         if time and s.time_boost > 0 and not days:
             last = (time.until + timedelta(days=s.time_grace_days)).isoformat() if time.until else "9999-12-31"
             during = ((time.since.isoformat() if time.since else "0000-01-01"), last)
-        return Focus(tuple(outlets_named(question, self.index.outlets(generation))) if named else (), days, recent,
-                     during, filters=filters)
+        outlets = tuple(outlets_named(question.searched, self.index.outlets(generation))) if named else ()
+        return Focus(outlets, days, recent, during, filters=filters)
 
-    def retrieve(self, question: str, k: int | None = None, as_of: date | None = None,
+    def retrieve(self, question: Question | str, k: int | None = None, as_of: date | None = None,
                  filters: Filters = Filters(), time: TimeRange | None = None) -> Retrieval:
         """The k best chunks of complete articles in scope, and the best dense similarity (for the gate).
 
         Args:
-            question: what to search for.
+            question: as read (rag/question.py), or words to search as they are (`read_query`).
             k: how many chunks (default `settings.k`).
-            as_of: the question's "today", for the recency prior (default: the real today).
+            as_of: for words: their "today", for the recency prior (default: the real today).
             filters: hard limits on publication day, outlet and articles.
-            time: the time the question names (rag/scope.py): earlier articles are out, contemporary ones favoured.
+            time: for words: the time they name (contemporary articles are favoured).
         """
+        q = question if isinstance(question, Question) else read_query(question, as_of, time)
         s = self.settings
         k = k or s.k
         # The catalogue's generation, read once for the whole question (each read is a round trip to Postgres).
         generation = self.index.catalogue.generation()
-        focus = self.focus(question, as_of, filters, time, generation)
+        focus = self.focus(q, filters, generation)
         complete = self.index.complete_ids(generation)
         # One dense query and one BM25 search per question: deeper lists when the question names an outlet or
         # a date (their best matches must be candidates) or when some articles are out of scope; the first
@@ -197,12 +199,12 @@ class HybridRetriever:
         depth = s.fetch_k * (10 if focus.narrowed else 5 if focus.named else 1)
         allowed = self._allowed(filters, complete)
         if allowed is not None and not allowed:
-            return Retrieval((), 0.0, nothing_in_scope=True)
-        vector = self.index.embedder.embed_query(question)
+            return Retrieval((), 0.0, nothing_in_scope=True, focus=focus)
+        vector = self.index.embedder.embed_query(q.searched)
         stored = self.index.store.query(vector, depth, with_metadata=False, article_ids=allowed)
         # Chunks of pending/removed articles are never shown.
         dense = [(h.chunk_id, h.similarity) for h in stored if h.article_id in complete]
-        keyword = self.index.search_keywords(question, depth, generation) if s.mode != "dense" else []
+        keyword = self.index.search_keywords(q.searched, depth, generation) if s.mode != "dense" else []
         if focus.narrowed:
             meta = self.index.catalogue.outlets_and_days([article_id_of(cid) for cid, _ in [*dense, *keyword]])
             dense, keyword = ([(cid, v) for cid, v in side
@@ -221,7 +223,7 @@ class HybridRetriever:
             # identical vectors can fill the dense list): a keyword candidate's similarity counts too.
             best = max([best, *(c.dense for c in candidates if c.dense is not None)])
             ranked = fuse(candidates, boosts(candidates, focus, s), s.dense_weight, s.keyword_weight)
-        return Retrieval(tuple(self._hits(ranked, k, similarity)), best)
+        return Retrieval(tuple(self._hits(ranked, k, similarity)), best, focus=focus)
 
     def _allowed(self, filters: Filters, complete: set[str]) -> list[str] | None:
         """The complete articles the filters leave, when few enough to hand to Chroma; None when there are no

@@ -29,7 +29,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from index.errors import InputError, NewsdeskError
-from rag.followup import Standalone, standalone
+from rag.question import Question, read_question
 from rag.types import Answer, Turn
 from ui.api_deps import Reader, asker, settings
 from ui.asking import Asking
@@ -96,7 +96,7 @@ def history_from_messages(messages: Sequence[tuple[str, str]], today: date) -> t
 
     def close(reply: str) -> None:
         assert asked is not None
-        turns.append(reply_turn(asked, reply, standalone(asked, turns, today)))
+        turns.append(reply_turn(asked, reply, read_question(asked, turns, today)))
 
     for role, content in chat[:-1]:
         if role == "user":
@@ -111,7 +111,7 @@ def history_from_messages(messages: Sequence[tuple[str, str]], today: date) -> t
     return chat[-1][1], turns
 
 
-def reply_turn(question: str, reply: str, searched: Standalone) -> Turn:
+def reply_turn(question: str, reply: str, searched: Question) -> Turn:
     """An earlier exchange of the messages as a turn, holding only what the client sent and what replaying tells.
 
     A follow-up (rag/followup.py) reads two things from the turn before it: the question as it was searched
@@ -183,7 +183,7 @@ def answer_fields(answer: Answer) -> dict[str, Any]:
 
 def _content(answer: Answer, footer: bool) -> str:
     sources = sources_markdown(answer) if footer else ""
-    return answer.text + (f"\n\n{sources}" if sources else "")
+    return answer.reply + (f"\n\n{sources}" if sources else "")
 
 
 def _events(asking: Asking, completion_id: str, created: int, footer: bool, usage: bool,
@@ -202,7 +202,7 @@ def _events(asking: Asking, completion_id: str, created: int, footer: bool, usag
                 yield chunk({"content": token})
         answer = asking.answer()  # the turn is saved now, when the body names a conversation
         if not streamed:  # refused before any model ran: the refusal is the text
-            yield chunk({"content": answer.text})
+            yield chunk({"content": answer.reply})
         sources = sources_markdown(answer) if footer else ""
         if sources:
             yield chunk({"content": f"\n\n{sources}"})

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from rag.assistant import Assistant
-from rag.retrieve import names_a_time, recent_window
+from rag.mentions import names_a_time, recent_window
 from rag.settings import Settings
 
 # Two near-twin articles a season apart: only the question's date can tell which one "this week" means.
