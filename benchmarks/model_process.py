@@ -249,7 +249,7 @@ out, prev = {}, t0
 for name, t in marks:
     out[name] = t - prev
     prev = t
-print(json.dumps({"stages": out, "backend": answer.backend, "text": answer.text}))
+print(json.dumps({"stages": out, "backend": answer.backend, "text": answer.reply}))
 """
 
 

@@ -137,10 +137,10 @@ class MultiHopRAG:
         return None if item.is_null else hits_from_evidence(item.evidence)
 
     def score_answer(self, item: MultiHopQuery, answer: Answer) -> dict[str, Any]:
-        short = final_answer(answer.text)
-        refused = is_refusal(answer.text, answer.refused)
-        rec: dict[str, Any] = {"answer": answer.text, "short_answer": short, "refused": refused,
-                               "answer_line_rate": float(bool(_ANSWER_LINE.search(answer.text))) if not refused
+        short = final_answer(answer.reply)
+        refused = is_refusal(answer.reply, answer.refused)
+        rec: dict[str, Any] = {"answer": answer.reply, "short_answer": short, "refused": refused,
+                               "answer_line_rate": float(bool(_ANSWER_LINE.search(answer.reply))) if not refused
                                else None,
                                "unsupported_sentences": len(answer.unsupported_sentences),  # details file only
                                **_why(answer)}
@@ -253,8 +253,8 @@ class RealTimeQA:
         return hits_from_evidence([Evidence(item.passage, published=item.question_date)])
 
     def score_answer(self, item: RealTimeQuestion, answer: Answer) -> dict[str, Any]:
-        right = not answer.refused and choice_correct(answer.text, item.choices, item.answer_index)
-        return {"answer": answer.text,
+        right = not answer.refused and choice_correct(answer.reply, item.choices, item.answer_index)
+        return {"answer": answer.reply,
                 "unsupported_sentences": len(answer.unsupported_sentences),  # details file only
                 **_why(answer),
                 "refusal_rate": float(answer.refused),

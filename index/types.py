@@ -31,6 +31,13 @@ def spoken_date(published: str | None) -> str:
     return "" if d is None else f"{d:%B} {d.day}, {d.year}"
 
 
+def short_date(published: str | None) -> str:
+    """'2020-11-24' -> '24 Nov 2020': the day as sources are labelled for the model and the reader; '' when
+    unknown."""
+    d = published_day(published)
+    return "" if d is None else f"{d.day} {d:%b} {d.year}"
+
+
 @dataclass(frozen=True, slots=True)
 class Article:
     article_id: str  # sha256 of the normalised text: the dedup key

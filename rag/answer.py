@@ -14,7 +14,6 @@ from index.errors import BackendUnavailable
 from rag.choices import best_source, choice_line
 from rag.citations import answer_sentences, looks_like_refusal, verify_citations
 from rag.claims import is_conclusion, is_verdict, restates_question
-from rag.conflicts import timeline_text
 from rag.llm import LLM
 from rag.markers import strip_markers_and_labels
 from rag.prompts import REFUSAL, REFUSAL_TEXT, UNSUPPORTED_TEXT
@@ -113,8 +112,7 @@ def assemble_answer(question: str, standalone: str, hits: Sequence[Hit], draft: 
         for d in differ:
             n = number[d.hit.chunk.chunk_id]
             citations.setdefault(n, Citation(n, d.hit, d.start, d.end, d.quote, True))
-        timeline = timeline_text(differ, number)
-        return Answer(text=f"{verified.text}\n\n{timeline}".strip(), refused=False,
+        return Answer(text=verified.text, refused=False,
                       citations=tuple(citations[n] for n in sorted(citations)),
                       dropped_markers=verified.dropped_markers, unsupported_sentences=verified.unsupported_sentences,
                       sources_differ=tuple(differ), **base)  # type: ignore[arg-type]

@@ -17,7 +17,6 @@ import re
 from collections.abc import Sequence
 
 from rag.clauses import clause_span
-from rag.prompts import short_date
 from rag.reading import Weighed
 from rag.types import DatedValue, Hit
 from rag.values import extract_values
@@ -111,22 +110,3 @@ def find_disagreement(question: str, weighed: Sequence[Weighed], hits: Sequence[
     dated = sorted((d for d in values if d.hit.meta.published), key=lambda d: (d.hit.meta.published or "")[:10],
                    reverse=newest_first)
     return (*dated, *(d for d in values if not d.hit.meta.published))  # undated sources last
-
-
-def timeline_text(values: Sequence[DatedValue], number: dict[str, int]) -> str:
-    """'Sources differ. The Washington Post, 12 Feb 2025: “…to 5% of their GDP” [2]. dpa, 24 Nov 2020: “…” [1].'
-
-    `number` maps a chunk id to its source number in the answer.
-    """
-    groups: list[tuple[str, list[DatedValue]]] = []
-    for d in values:
-        label = ", ".join(x for x in (d.hit.meta.outlet, short_date(d.hit.meta.published)) if x) or "Undated source"
-        if groups and groups[-1][0] == label:
-            groups[-1][1].append(d)
-        else:
-            groups.append((label, [d]))
-    parts = []
-    for label, ds in groups:
-        quotes = "; ".join(f"“{d.quote}” [{number[d.hit.chunk.chunk_id]}]" for d in ds)
-        parts.append(f"{label}: {quotes}.")
-    return "Sources differ. " + " ".join(parts)

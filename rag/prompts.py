@@ -8,8 +8,8 @@ and itself. Each source is labelled with its outlet and day, so the model can sa
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
 
+from index.types import short_date
 from rag.types import Reading
 
 REFUSAL = "I don't know based on the provided sources."
@@ -41,15 +41,6 @@ Choices:
 {choices}
 0. The sources do not say.
 Reply with the number of the choice the sources support:"""
-
-
-def short_date(published: str | None) -> str:
-    """'2020-11-24' -> '24 Nov 2020'; '' when unknown."""
-    try:
-        d = date.fromisoformat((published or "")[:10])
-    except ValueError:
-        return ""
-    return f"{d.day} {d:%b} {d.year}"
 
 
 def source_label(outlet: str | None, published: str | None) -> str:

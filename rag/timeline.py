@@ -30,11 +30,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from index.keyword import tokenize
-from index.types import published_day
+from index.types import published_day, short_date
 from rag._calendar import WEEKDAYS
 from rag.clauses import clause_span
 from rag.conflicts import names_an_amount
-from rag.prompts import short_date
 from rag.prose import in_context, prose_spans
 from rag.reading import Scorer
 from rag.types import Hit, TimelineEvent

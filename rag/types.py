@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Literal
 
-from index.types import ArticleCopy, ArticleMeta, Chunk, article_id_of
+from index.types import ArticleCopy, ArticleMeta, Chunk, article_id_of, short_date
 
 Message = tuple[str, str]  # a chat message: (role, content), role in "system" | "user" | "assistant"
 
@@ -281,11 +282,30 @@ class Timings:
         return cls(**{k: int(v) for k, v in d.items() if k in ("retrieve", "rerank", "generate")})
 
 
+def differ_paragraph(values: Sequence[DatedValue], number: Mapping[str, int]) -> str:
+    """'Sources differ. The Washington Post, 12 Feb 2025: “…to 5% of their GDP” [2]. dpa, 24 Nov 2020: “…” [1].'
+
+    `number` maps a chunk id to its source number in the answer.
+    """
+    groups: list[tuple[str, list[DatedValue]]] = []
+    for d in values:
+        label = ", ".join(x for x in (d.hit.meta.outlet, short_date(d.hit.meta.published)) if x) or "Undated source"
+        if groups and groups[-1][0] == label:
+            groups[-1][1].append(d)
+        else:
+            groups.append((label, [d]))
+    parts = []
+    for label, ds in groups:
+        quotes = "; ".join(f"“{d.quote}” [{number[d.hit.chunk.chunk_id]}]" for d in ds)
+        parts.append(f"{label}: {quotes}.")
+    return "Sources differ. " + " ".join(parts)
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     question: str
     standalone_question: str
-    text: str
+    text: str  # the answer's prose; the "Sources differ" figures are `sources_differ` (`reply` has both as text)
     refused: bool
     backend: str
     citations: tuple[Citation, ...] = ()
@@ -301,6 +321,18 @@ class Answer:
     timeline: tuple[TimelineEvent, ...] = ()  # a timeline answer's dated events, oldest first (else empty)
     draft: str = ""  # what the backend wrote, before the checks (not in the JSON contract; eval details keep it)
 
+    @property
+    def reply(self) -> str:
+        """The whole answer as text (the terminal, /v1, the JSON's "answer"): the prose, then the "Sources differ"
+        paragraph when the sources disagree."""
+        if not self.sources_differ:
+            return self.text
+        return f"{self.text}\n\n{self._differ_paragraph()}".strip()
+
+    def _differ_paragraph(self) -> str:
+        number = {h.chunk.chunk_id: n for n, h in enumerate(self.hits, start=1)}
+        return differ_paragraph(self.sources_differ, number)
+
     def source_number(self, chunk_id: str) -> int | None:
         """The [n] of a passage among the answer's sources."""
         return next((n for n, h in enumerate(self.hits, start=1) if h.chunk.chunk_id == chunk_id), None)
@@ -308,7 +340,7 @@ class Answer:
     def to_dict(self) -> dict[str, Any]:
         """The Answer contract of shared/DESIGN.md (`ask --json`, HTTP, eval); `notice` is an extension."""
         out: dict[str, Any] = {
-            "question": self.question, "standalone_question": self.standalone_question, "answer": self.text,
+            "question": self.question, "standalone_question": self.standalone_question, "answer": self.reply,
             "refused": self.refused, "backend": self.backend,
             "citations": [c.to_dict() for c in self.citations],
             "dropped_markers": list(self.dropped_markers),
@@ -337,7 +369,7 @@ class Answer:
         differ = [(v.get("n"), DatedValue.from_dict(v)) for v in d.get("sources_differ") or ()]
         numbered = {c.n: c.hit for c in citations} | {n: v.hit for n, v in differ if isinstance(n, int) and n > 0}
         blank = Hit(Chunk("", "", 0, 0, 0, ""), ArticleMeta(), 0.0, "unsaved")
-        return cls(question=str(d.get("question") or ""),
+        answer = cls(question=str(d.get("question") or ""),
                    standalone_question=str(d.get("standalone_question") or d.get("question") or ""),
                    text=str(d.get("answer") or ""), refused=bool(d.get("refused", False)),
                    backend=str(d.get("backend") or ""),
@@ -352,6 +384,11 @@ class Answer:
                    filters=Filters.from_dict(d.get("filters") or {}),
                    refusal_reason=str(d["refusal_reason"]) if d.get("refusal_reason") else None,
                    timeline=tuple(TimelineEvent.from_dict(e) for e in d.get("timeline") or ()))
+        # "answer" is the reply: the prose is what is left once the paragraph its own figures make is taken off.
+        paragraph = "\n\n" + answer._differ_paragraph() if answer.sources_differ else ""
+        if paragraph and answer.text.endswith(paragraph):
+            answer = dataclasses.replace(answer, text=answer.text[:-len(paragraph)])
+        return answer
 
 
 def passage_dict(n: int, hit: Hit) -> dict[str, Any]:

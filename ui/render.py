@@ -7,8 +7,8 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from index.types import short_date
 from rag.markers import ESCAPED as ESCAPED_MARKER
-from rag.prompts import short_date
 from rag.timeline import markers, when
 from rag.types import REFUSAL_REASONS, Answer, Citation
 from rag.values import extract_values
@@ -42,16 +42,6 @@ def also_in_line(c: Citation) -> str:
         return ""
     names = [f"{x.outlet or 'Unknown outlet'}" + (f" ({x.published[:10]})" if x.published else "") for x in c.also_in]
     return "also in: " + ", ".join(names)
-
-
-def split_timeline(text: str) -> tuple[str, str]:
-    """(the answer, its "Sources differ." timeline paragraph or '')."""
-    body, sep, timeline = text.rpartition("\n\nSources differ. ")
-    if sep:
-        return body, "Sources differ. " + timeline
-    if text.startswith("Sources differ. "):
-        return "", text
-    return text, ""
 
 
 def differ_rows(answer: Answer) -> list[tuple[str, str, str, int | None]]:
@@ -94,8 +84,8 @@ def timeline_figures(answer: Answer) -> list[tuple[str, float, str]]:
 
 
 def answer_markdown(answer: Answer) -> str:
-    """The answer for a chat bubble (without its timeline): text escaped, markers kept as bold [n]."""
-    escaped = escape_markdown(split_timeline(answer.text)[0] if answer.sources_differ else answer.text)
+    """The answer for a chat bubble (without its "Sources differ" figures): text escaped, markers kept as bold [n]."""
+    escaped = escape_markdown(answer.text)
     return ESCAPED_MARKER.sub(r"**[\1]**", escaped)
 
 
@@ -130,7 +120,7 @@ def refusal_words(answer: Answer) -> str:
 
 def answer_to_text(answer: Answer) -> str:
     """Plain text for the terminal."""
-    lines = [answer.text]
+    lines = [answer.reply]
     if why := refusal_words(answer):
         lines += [f"Why: {why}."]
     if scope := scope_line(answer):

@@ -55,7 +55,7 @@ def test_sources_that_disagree_over_time_give_both_values_with_dates(assistant: 
     # A question about now: the newest value first.
     assert answer.sources_differ[0].hit.meta.outlet == newer[2]
     for value, day, outlet in (older, newer):
-        assert value in answer.text and day in answer.text and outlet in answer.text, answer.text
+        assert value in answer.reply and day in answer.reply and outlet in answer.reply, answer.reply
     assert {older[2], newer[2]} <= _outlets(answer)  # both articles cited
     for d in answer.sources_differ:  # each quote is the article's own words, where the UI highlights it
         article = assistant.article(d.hit.chunk.article_id).article
@@ -69,20 +69,20 @@ def test_the_seed_nato_question_gives_2_and_5_percent_with_dates(assistant: Assi
     dated = {(d.value, d.hit.meta.published) for d in answer.sources_differ}
     assert ("2%", "2020-11-24") in dated and ("5%", "2025-02-12") in dated, dated
     assert {"dpa", "The Washington Post"} <= _outlets(answer)
-    assert "24 Nov 2020" in answer.text and "12 Feb 2025" in answer.text
+    assert "24 Nov 2020" in answer.reply and "12 Feb 2025" in answer.reply
     assert "Source:" not in " ".join(c.quote for c in answer.citations)
 
 
 def test_agreeing_sources_are_not_called_different(assistant: Assistant) -> None:
     answer = assistant.ask("Who met Biden on Monday?")
-    assert answer.sources_differ == () and "Sources differ" not in answer.text
+    assert answer.sources_differ == () and "Sources differ" not in answer.reply
 
 
 def test_a_question_about_a_past_year_reads_that_year_first(assistant: Assistant) -> None:
     answer = assistant.ask("What was Valdoria's minimum wage in 2022?")
     assert answer.time_range is not None and answer.time_range.phrase == "in 2022"
     assert answer.citations[0].hit.meta.published == "2022-01-04"
-    assert "9.82 euros" in answer.text.split("\n\n")[0]  # the answer itself, before any timeline
+    assert "9.82 euros" in answer.text  # the answer itself, before any timeline
     if answer.sources_differ:  # a past question's timeline runs oldest first
         assert answer.sources_differ[0].hit.meta.published == "2022-01-04"
 

@@ -54,6 +54,9 @@ def test_answer_round_trips_through_its_dict_and_ignores_unknown_keys() -> None:
     assert [v["n"] for v in d["sources_differ"]] == [1, 2]
     back = Answer.from_dict(d)
     assert back.to_dict() == d  # [n] of each value too: the sources are renumbered as saved
+    # The JSON's "answer" is the reply (prose, then the figures' paragraph); the prose comes back as it was.
+    assert d["answer"] == answer.reply and answer.reply.startswith(answer.text + "\n\nSources differ. dpa")
+    assert back.text == answer.text and back.reply == answer.reply
     assert back.citations[0].hit.chunk.article_id == "a" * 32 and back.citations[0].hit.meta.url
     # A newer version's fields must not break loading.
     newer = {**d, "claims_checked": [{"sentence": "…", "ok": True}], "confidence": 0.9,
