@@ -85,6 +85,7 @@ def test_csv_rows_with_quoted_newlines_keep_their_first_line_number(tmp_path: Pa
     assert sources[3].parse(1_000_000).meta.published == "2024-03-04"
 
 
+@pytest.mark.slow  # 5-8 s: the fast lane's budget (make check) is 90 s in all
 def test_ingest_streams_a_bulk_export_row_by_row(isolated_env: Path, tmp_path: Path) -> None:
     """Ingest takes one row at a time from the generator (never lists them), and progress has no total."""
     path = write_jsonl(tmp_path / "rows.jsonl", [{"title": f"Story {n}", "body": BODY.format(n=n)}

@@ -84,6 +84,7 @@ QUESTIONS = [
 ]
 
 
+@pytest.mark.slow  # 5-8 s: the fast lane's budget (make check) is 90 s in all
 def test_same_retrieval_and_reading_on_the_shipped_corpus(seeded: Path,
                                                           both: tuple[MiniLMEmbedder, SentenceTransformerEmbedder]) \
         -> None:

@@ -260,6 +260,7 @@ class _HashEmbedder:
         return self.embed_documents([text])[0]
 
 
+@pytest.mark.slow  # 5-8 s: the fast lane's budget (make check) is 90 s in all
 def test_folder_of_5000_tiny_files_completes_with_progress(tmp_home: Path, tmp_path: Path) -> None:
     folder = tmp_path / "tiny"
     for d in range(10):  # 10 sub-folders of 500

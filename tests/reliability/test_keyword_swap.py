@@ -8,6 +8,8 @@ import time
 import traceback
 from pathlib import Path
 
+import pytest
+
 from index.keyword import KeywordIndex
 
 
@@ -16,6 +18,7 @@ def _build_docs(gen: int) -> tuple[list[str], list[str]]:
     return [f"g{gen}-d{i}" for i in range(n)], [f"token{i % 50} shared words" for i in range(n)]
 
 
+@pytest.mark.slow  # 5-8 s: the fast lane's budget (make check) is 90 s in all
 def test_searches_during_back_to_back_rebuilds_are_right_or_empty(tmp_path: Path) -> None:
     folder = tmp_path / "bm25" / "articles_x"
     writer = KeywordIndex(folder)
