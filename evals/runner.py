@@ -20,7 +20,7 @@ from evals.suites import MultiHopRAG, RealTimeQA, Suite, hit_from_dict
 from index.sources import Source
 from rag.answer import answer_from_hits
 from rag.assistant import Assistant
-from rag.extractive import ExtractiveLLM
+from rag.backends.extractive import ExtractiveLLM
 from rag.settings import Settings
 
 Progress = Callable[[int, int | None, str], None]  # (done, total if known, what)

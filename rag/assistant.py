@@ -19,9 +19,9 @@ from index.sources import Source, expand_bulk, has_bulk, iter_entries, url_sourc
 from index.types import IngestReport
 from rag.answer import Draft, assemble_answer
 from rag.backends import make_llm
+from rag.backends.extractive import ExtractiveLLM
 from rag.citations import verify_citations
 from rag.conflicts import find_disagreement
-from rag.extractive import ExtractiveLLM
 from rag.gate import decide
 from rag.llm import LLM
 from rag.prompts import REFUSAL_TEXT

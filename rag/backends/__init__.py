@@ -23,7 +23,7 @@ def make_llm(s: LLMSettings, judge: Relevance | None = None) -> LLM:
         ConfigError: the backend is unknown or lacks what it needs (a key or URL, a package).
     """
     if s.backend == "extractive":
-        from rag.extractive import ExtractiveLLM
+        from rag.backends.extractive import ExtractiveLLM
 
         return ExtractiveLLM(judge)
     if s.backend == "local":

@@ -8,8 +8,8 @@ import pytest
 
 from index.types import ArticleMeta, Chunk
 from rag.assistant import Assistant
+from rag.backends.extractive import ExtractiveLLM
 from rag.choices import best_source, choice_line, names
-from rag.extractive import ExtractiveLLM
 from rag.llm import choice_grammar, parse_choice
 from rag.settings import Settings
 from rag.types import Hit, Prompt, Reading
