@@ -28,6 +28,7 @@ class Draft:
     parts: list[str] = field(default_factory=list)
     notice: str | None = None  # set when the backend failed and the fallback wrote instead
     seconds: float = 0.0
+    beyond: Reading | None = None  # a passage retrieved but not read that the answer by choice cites (its n follows)
 
     @property
     def text(self) -> str:
@@ -50,9 +51,11 @@ class Draft:
             self.seconds = time.perf_counter() - t0
 
 
-    def choose(self, llm: LLM, prompt: Prompt, fallback: LLM, judge: Relevance | None) -> Iterator[str]:
+    def choose(self, llm: LLM, prompt: Prompt, fallback: LLM, judge: Relevance | None,
+               unread: Sequence[Hit] = ()) -> Iterator[str]:
         """The answer line for the choice `llm` picks of `prompt.choices`, cited by the code (rag/choices.py); the
-        refusal when it picks none. `fallback` picks when the backend fails."""
+        refusal when it picks none. `fallback` picks when the backend fails. When no passage read names the choice,
+        the best of the `unread` passages retrieved that does is cited as the next source (`beyond`)."""
         t0 = time.perf_counter()
         try:
             try:
@@ -66,6 +69,13 @@ class Draft:
             else:
                 choice = prompt.choices[picked - 1]
                 found = best_source(prompt.searched, choice, prompt.readings, judge)
+                n_next = len(prompt.readings) + 1
+                if found is None and unread:
+                    others = [Reading.whole(n_next + i, h) for i, h in enumerate(unread)]
+                    other = best_source(prompt.searched, choice, others, judge)
+                    if other is not None:
+                        self.beyond = Reading.whole(n_next, others[other[0] - n_next].hit)
+                        found = (n_next, other[1])
                 text = choice_line(choice, found[0] if found else None)
             self.parts = [text]
             yield text

@@ -124,7 +124,11 @@ class AnswerStream:
                 prompt = Prompt(q.asked, self._readings, self.instructions, q.searched, self._choices)
                 fallback = ExtractiveLLM(self._judge.score)
                 if self._choices:
-                    yield from self._draft.choose(self._llm(), prompt, fallback, self._judge.score)
+                    read = {r.hit.chunk.chunk_id for r in self._readings}
+                    unread = [h for h in hits if h.chunk.chunk_id not in read]
+                    yield from self._draft.choose(self._llm(), prompt, fallback, self._judge.score, unread)
+                    if self._draft.beyond is not None:
+                        self._readings = (*self._readings, self._draft.beyond)
                 else:
                     yield from self._draft.write(self._llm(), prompt, fallback)
         finally:

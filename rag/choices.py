@@ -16,15 +16,21 @@ from rag.values import supports
 
 # Of a choice's words, the share a sentence must hold to name it ("Benedict XVI" names "Pope Benedict XVI").
 _WORDS_NAMED = 0.66
+# Or half of them when that is two words or more: a place or a thing named in short ("the Bay Area" for "San
+# Francisco Bay Area"); its names must still match (rag/names.py: a part of a name names it).
+_WORDS_NAMED_IN_SHORT = 0.5
 
 
 def names(choice: str, sentence: str) -> bool:
-    """Whether the sentence names the choice: its figures, dates and names, and most of its words."""
+    """Whether the sentence names the choice: its figures, dates and names, and most of its words (or half, two or
+    more of them)."""
     words = set(tokenize(choice))
     if not words:
         return False
-    held = len(words & set(tokenize(sentence))) / len(words)
-    return held >= _WORDS_NAMED and supports(choice, sentence).supported
+    held = words & set(tokenize(sentence))
+    share = len(held) / len(words)
+    enough = share >= _WORDS_NAMED or (share >= _WORDS_NAMED_IN_SHORT and len(held) >= 2)
+    return enough and supports(choice, sentence).supported
 
 
 def best_source(question: str, choice: str, readings: Sequence[Reading],

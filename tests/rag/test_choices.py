@@ -37,6 +37,9 @@ def test_the_grammar_admits_the_numbers_only() -> None:
 @pytest.mark.parametrize(("choice", "named"), [
     ("2.40 euros", True), ("2.50 euros", False), ("Ines Roth", True), ("Mayor Roth", True), ("Jonas Wirth", False),
     ("310 million euros", True), ("May", True), ("June", False),
+    # Named in short: half the words, two or more, and the names match in part.
+    ("Lusk harbour bridge", True), ("Lusk harbour bridge tower", True), ("Lusk Bay", False),
+    ("the Kiel harbour bridge", False),
 ])
 def test_which_choices_a_sentence_names(choice: str, named: bool) -> None:
     assert names(choice, BRIDGE) is named
@@ -52,6 +55,35 @@ def test_the_passage_that_names_the_choice_is_cited() -> None:
     # The no-model backend chooses too: the choice a passage names, best answering the question with it.
     prompt = Prompt("What toll did the council approve?", readings, choices=("5 euros", "2.40 euros", "1 euro"))
     assert ExtractiveLLM(None).choose(prompt) == 2
+
+
+class _Picks:
+    """A backend that picks the choice it is told to (what is checked is the citing, not the model)."""
+
+    name = "picks"
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+
+    def choose(self, prompt: Prompt) -> int | None:
+        return self.n
+
+
+def test_a_choice_no_passage_read_names_is_cited_from_a_passage_retrieved_beyond() -> None:
+    from rag.answer import Draft
+
+    read = (_reading(1, "The harbour of Lusk is busy in summer, the port authority said on Monday."),)
+    unread = _reading(7, BRIDGE).hit
+    prompt = Prompt("What toll did the council approve?", read, choices=("5 euros", "2.40 euros"))
+    draft = Draft("picks")
+    assert "".join(draft.choose(_Picks(2), prompt, ExtractiveLLM(None), None,  # type: ignore[arg-type]
+                                unread=[unread])) == "Answer: 2.40 euros [2]."
+    assert draft.beyond is not None and draft.beyond.n == 2 and draft.beyond.hit is unread
+    # Named nowhere: uncited (the checks then refuse it), nothing added.
+    draft = Draft("picks")
+    assert "".join(draft.choose(_Picks(1), prompt, ExtractiveLLM(None), None,  # type: ignore[arg-type]
+                                unread=[unread])) == "Answer: 5 euros."
+    assert draft.beyond is None
 
 
 def test_choices_through_the_assistant_are_cited_and_checked(seeded_home: Path) -> None:
