@@ -62,10 +62,7 @@ class AnswerStream:
                  backend: str, max_sources: int, instructions: str = "", retrieve_ms: int = 0,
                  filters: Filters = Filters(), timeline: TimelinePlan | None = None,
                  choices: tuple[str, ...] = ()) -> None:
-        self.read = question
-        self.question = question.text
-        self.standalone = question.searched
-        self.time_range = question.time
+        self.question = question
         self.filters = filters
         self.retrieval = retrieval
         self.refused_by_gate = refused_by_gate
@@ -111,7 +108,7 @@ class AnswerStream:
                 hits = self.retrieval.hits
                 # The cross-encoder knows nothing of dates: it weighs the question without its time words
                 # ("in 2020" lowered every sentence that does not say 2020), and the time is the bonus.
-                q = self.read
+                q = self.question
                 weighed = self._reader.weigh(q.topic, hits, self.retrieval.focus.during)
                 t = q.time
                 # Two days' grace: publication times, time zones, and "after 4 October" reported on the 4th.
@@ -119,7 +116,7 @@ class AnswerStream:
                 self._differ = find_disagreement(q.searched, weighed, hits, q.newest_first, not_before=not_before)
                 must = [w for w in weighed for d in self._differ
                         if hits[w.hit].chunk.chunk_id == d.hit.chunk.chunk_id and w.start <= d.start < w.end]
-                self._readings = self._reader.read(self.standalone, hits, self._max_sources, weighed, must)
+                self._readings = self._reader.read(q.searched, hits, self._max_sources, weighed, must)
                 self._read_ms = round((time.perf_counter() - t0) * 1000)
                 prompt = Prompt(q.asked, self._readings, self.instructions, q.searched, self._choices)
                 fallback = ExtractiveLLM(self._judge.score)
@@ -173,7 +170,7 @@ class AnswerStream:
                           for (n, start), (end, quote) in sorted(self._event_quotes.items()))
         timings = Timings(retrieve=self._retrieve_ms, rerank=self._read_ms)
         # No time_range: a timeline reads the story's articles of every date (a "since" day splits its events).
-        base = dict(question=self.question, standalone_question=self.standalone, backend="timeline",
+        base = dict(question=self.question.text, standalone_question=self.question.searched, backend="timeline",
                     timings_ms=timings, filters=self.filters, draft=self._draft.text)
         if not self._events:
             reason = "filters" if self.retrieval.nothing_in_scope else "gate"
@@ -192,7 +189,8 @@ class AnswerStream:
         t0 = time.perf_counter()
         refusal = (f"The indexed articles do not say: {describe(self.filters)}." if self.retrieval.nothing_in_scope
                    else REFUSAL_TEXT)
-        answer = assemble_answer(self.question, self.standalone, self.hits, self._draft, None,
+        q = self.question
+        answer = assemble_answer(q.text, q.searched, self.hits, self._draft, None,
                                  self._judge.score, self._checks.claim_relevance, self._differ, refusal,
                                  self._checks.answer_relevance,
                                  nothing_written="filters" if self.retrieval.nothing_in_scope else "gate")
@@ -200,7 +198,7 @@ class AnswerStream:
         # "rerank" is the cross-encoder's share: choosing the sentences read, then checking the claims.
         timings = Timings(retrieve=self._retrieve_ms, rerank=self._read_ms + check_ms,
                           generate=round(self._draft.seconds * 1000))
-        return dataclasses.replace(answer, timings_ms=timings, time_range=self.time_range, filters=self.filters)
+        return dataclasses.replace(answer, timings_ms=timings, time_range=q.time, filters=self.filters)
 
 
 @dataclass(frozen=True, slots=True)
