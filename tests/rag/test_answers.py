@@ -104,7 +104,7 @@ def test_follow_up_question_is_searched_with_its_context(seeded_home: Path) -> N
     assistant = Assistant.from_settings(Settings(home=seeded_home, llm={"backend": "extractive"}))
     first = assistant.ask(NATO)
     follow = assistant.stream("And what did Poland do?", history=[Turn(NATO, first)])
-    assert NATO in follow.standalone
+    assert NATO in follow.question.searched
 
 
 SAME_TOPIC_UNANSWERED = [  # whole articles of tests/data/timeline and the seeds; none of these is answered there
