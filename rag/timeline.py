@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from index.keyword import tokenize
-from index.types import published_day
+from index.types import Chunk, published_day
 from rag._calendar import WEEKDAYS
 from rag.clauses import clause_span
 from rag.conflicts import names_an_amount
@@ -77,6 +77,7 @@ _SPECULATION = re.compile(r"\b(?:could|might|would|may|perhaps|maybe|if)\b", re.
 _FUTURE = re.compile(r"\bwill\b|\b(?:is|are) (?:set|scheduled|expected|due)\b", re.I)
 # A sentence the splitter cut after a name's initial ("… a talented team led by J.J."): half a sentence, no event.
 _CUT_AT_INITIAL = re.compile(r"(?:^|\s)(?!(?:U\.S|U\.K|U\.N|E\.U)\.\s*$)(?:[A-Z]\.){1,3}\s*$")
+_CONTINUES = re.compile(r"[a-z0-9]")
 _WEEKDAY_INDEX = {d: i for i, d in enumerate(WEEKDAYS)}
 
 
@@ -193,11 +194,25 @@ class _Sentence:
     text: str
 
 
+def _joined_spans(chunk: Chunk) -> list[tuple[int, int]]:
+    """The chunk's prose sentences, a piece the splitter cut at an abbreviation joined back to the one before it: a
+    sentence does not start with a digit or a small letter ("… residents on Oct." + "10, 2023, and is reportedly
+    preparing …" is one sentence, and its date is whole)."""
+    out: list[tuple[int, int]] = []
+    for a, b in prose_spans(chunk):
+        text = chunk.text[a - chunk.start:b - chunk.start]
+        if out and _CONTINUES.match(text) and chunk.text[out[-1][1] - 1 - chunk.start] == ".":
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
+
+
 def _sentences(hits: Sequence[Hit], most: int) -> list[_Sentence]:
     seen: set[tuple[str, int]] = set()
     out = []
     for h in hits:
-        for a, b in prose_spans(h.chunk):
+        for a, b in _joined_spans(h.chunk):
             if (h.chunk.article_id, a) in seen:
                 continue  # neighbouring chunks overlap: each sentence once
             seen.add((h.chunk.article_id, a))
