@@ -28,6 +28,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import combinations
 
 from index.keyword import tokenize
 from index.types import Chunk, published_day
@@ -78,6 +79,8 @@ _FUTURE = re.compile(r"\bwill\b|\b(?:is|are) (?:set|scheduled|expected|due)\b", 
 # A sentence the splitter cut after a name's initial ("… a talented team led by J.J."): half a sentence, no event.
 _CUT_AT_INITIAL = re.compile(r"(?:^|\s)(?!(?:U\.S|U\.K|U\.N|E\.U)\.\s*$)(?:[A-Z]\.){1,3}\s*$")
 _CONTINUES = re.compile(r"[a-z0-9]")
+_RANK = {"year": 0, "month": 1, "day": 2}
+_PREFIX = {"year": 4, "month": 7, "day": 10}  # characters of an ISO date a precision fixes
 _WEEKDAY_INDEX = {d: i for i, d in enumerate(WEEKDAYS)}
 
 
@@ -99,6 +102,10 @@ class Event:
     text: str
     sources: tuple[tuple[Hit, int, int], ...]
     score: float
+
+    def quotes(self) -> list[str]:
+        """The sentences that state it."""
+        return [h.chunk.text[a - h.chunk.start:b - h.chunk.start] for h, a, b in self.sources]
 
     def to_timeline(self, number: dict[str, int], before: bool = False) -> TimelineEvent:
         d = self.dated
@@ -264,23 +271,53 @@ def find_events(topic: str, hits: Sequence[Hit], judge: Scorer, *, margin: float
         text = clause.strip().rstrip(",;:")
         start = s.start + lo + (len(clause) - len(clause.lstrip()))
         source = (s.hit, start, start + len(text))
-        same = next((e for e in events if _same_event(e.text, text)), None)
-        if same is not None:  # one event told by several articles, in the words of the one that dates it best
-            if _surer(dated, same.dated):
-                events[events.index(same)] = Event(dated, text, (source, *same.sources), same.score)
-            else:
-                events[events.index(same)] = Event(same.dated, same.text, (*same.sources, source), same.score)
+        one = Event(dated, text, (source,), score)
+        same = next((e for e in events if _merged(e, one)), None)
+        if same is not None:
+            events[events.index(same)] = _merged(same, one) or same
             continue
         taken[story] = taken.get(story, 0) + 1
         events.append(Event(dated, text, (source,), score))
+    # Once more, as a whole: a sentence may join two events only after both were taken ("In July, Kelce said…" and
+    # "He revealed that he made a friendship bracelet" through "she said she connected with Kelce in July").
+    merged = True
+    while merged:
+        merged = False
+        for i, j in combinations(range(len(events)), 2):
+            if (both := _merged(events[i], events[j])) is not None:
+                events[i] = both
+                del events[j]
+                merged = True
+                break
     return sorted(events, key=lambda e: (e.dated.day, published_day(e.sources[0][0].meta.published) or e.dated.day,
                                          e.sources[0][1]))
 
 
-def _surer(a: Dated, b: Dated) -> bool:
-    """Whether `a` dates an event better than `b`: by its words rather than its article's day, else earlier (news
-    is reported on the day it happens or after)."""
-    return (a.dated_by != "text", a.day) < (b.dated_by != "text", b.day)
+def _merged(a: Event, b: Event) -> Event | None:
+    """One event told by several articles (`a` the better judged), in the words of the sentence that dates it
+    best; None when `a` and `b` are two events."""
+    day = _one_date(a.dated, b.dated)
+    if day is None or not any(_same_event(x, y) for x in a.quotes() for y in b.quotes()):
+        return None
+    if day is b.dated and b.dated != a.dated:
+        return Event(b.dated, b.text, (*b.sources, *a.sources), max(a.score, b.score))
+    return Event(a.dated, a.text, (*a.sources, *b.sources), max(a.score, b.score))
+
+
+def _one_date(a: Dated, b: Dated) -> Dated | None:
+    """The date of an event two sentences date `a` and `b`, or None when they cannot be one event's.
+
+    Words beat an article's day (news is reported on the day it happens or after: "In July, Kelce said…" in an
+    article of September and "He revealed that he made a friendship bracelet" in one of October are July's); of
+    two articles' days, the earlier; of two dates in words, the finer one within the other ("In November" and
+    "on 11 November"), and none when they differ ("on Oct. 10" and "on Oct. 12" are two events)."""
+    if a.dated_by != b.dated_by:
+        return a if a.dated_by == "text" else b
+    if a.dated_by == "article":
+        return a if a.day <= b.day else b
+    fine, coarse = (a, b) if _RANK[a.precision] >= _RANK[b.precision] else (b, a)
+    n = _PREFIX[coarse.precision]
+    return fine if fine.day.isoformat()[:n] == coarse.day.isoformat()[:n] else None
 
 
 def _bonus(dated: Dated, sentence: str, figures: bool) -> float:
@@ -303,8 +340,12 @@ def _bonus(dated: Dated, sentence: str, figures: bool) -> float:
 
 
 def _same_event(a: str, b: str) -> bool:
+    """Whether two sentences tell one event: half their words shared, or six of them and a fifth ("In November,
+    he made his way to Buenos Aires, Argentina, to attend one of her Eras Tour shows" and "Kelce … attended her
+    Eras Tour show in Buenos Aires, Argentina, on 11 November")."""
     wa, wb = set(tokenize(a)), set(tokenize(b))
-    return bool(wa and wb) and len(wa & wb) / len(wa | wb) >= 0.5
+    shared = len(wa & wb)
+    return bool(wa and wb) and (shared / len(wa | wb) >= 0.5 or shared >= 6 and shared / len(wa | wb) >= 0.2)
 
 
 def split_since(events: Sequence[Event], since: date) -> tuple[Event | None, list[Event]]:
