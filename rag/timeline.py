@@ -84,6 +84,10 @@ _BACKGROUND = re.compile(r"\bbefore (?:his|her|its|their) (?:fall|rise|arrest|ca
                          r"|\b(?:got|made|began) (?:his|her|its|their) (?:start|name)\b|\b(?:has|have|had) become\b"
                          r"|\b(?:was|were) (?:even |once |often |widely )?(?:compared|likened|dubbed|hailed|seen as"
                          r"|known as|described as)\b|\bin the (?:years?|months|decades?) since\b", re.I)
+# "since" with a present perfect: a state over time, not an event
+_SINCE = re.compile(r"\bsince\b", re.I)
+_PERFECT = re.compile(r"\b(?:has|have|'s|’s)\s+(?:\w+ly\s+|also\s+|already\s+|long\s+)?(?:been|\w+ed|gone|done|seen"
+                      r"|made|become|had|taken|given|known|grown|shown)\b", re.I)
 # A sentence about what is to come: its weekday or day is the next one ("Yedidia will continue his testimony on
 # Thursday", written on a Wednesday, is that Thursday).
 _FUTURE = re.compile(r"\bwill\b|\b(?:is|are) (?:set|scheduled|expected|due)\b", re.I)
@@ -359,12 +363,16 @@ def _is_comment(dated: Dated, sentence: str, figures: bool) -> bool:
     - speech without its speaker ("“She’s got the Eras Tour booked all through next year…", "… the most generous
       and caring people I know");
     - background: how someone or something came to be ("FTX was founded because…", "Before his fall…");
-    - in the story of a saga, a forecast dated only by its article ("supply disruption will lead to higher
-      inflation"); with a day in its words, "will … on Thursday" is the plan of that day, an event, and in the
-      story of a figure where it is headed is news ("the US seeks to increase … spending to 5%")."""
+    - in the story of a saga, dated only by its article: a forecast ("supply disruption will lead to higher
+      inflation"), a state over time ("While Swift has attended a few of Kelce's games since their relationship
+      started…"), or nothing that happened (no verb in a past form: "From Colin Kaepernick taking a knee … to the
+      Deflategate and Bountygate scandals."). With a day in its words, "will … on Thursday" is the plan of that
+      day, an event; in the story of a figure, where it stands and is headed is news ("the US seeks to increase
+      … spending to 5%")."""
     if _UNSPOKEN.search(sentence) and not _SPEAKER.search(sentence) or _BACKGROUND.search(sentence):
         return True
-    return not figures and dated.dated_by == "article" and bool(_FUTURE.search(sentence))
+    return not figures and dated.dated_by == "article" and bool(
+        _FUTURE.search(sentence) or not _PAST.search(sentence) or _SINCE.search(sentence) and _PERFECT.search(sentence))
 
 
 def _bonus(dated: Dated, sentence: str, figures: bool) -> float:
