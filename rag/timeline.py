@@ -67,8 +67,9 @@ _DATED_BONUS = 2.0
 _SPECULATION_COST = 2.0
 _BACKGROUND_COST = 4.0
 _NO_PAST_COST = 1.0
-# A verb in a past form: what happened ("resigned", "was", "took", "has gone").
-_PAST = re.compile(r"\b(?:\w{2,}ed|was|were|had|did|said|told|made|took|met|won|lost|beat|left|began|came|went|held"
+# A verb in a past form: what happened ("resigned", "was", "took", "has gone"); not "United", "need" or "indeed".
+_PAST = re.compile(r"\b(?:(?-i:[a-z]{2,}ed)(?<!need)(?<!indeed)(?<!speed)(?<!hundred)(?<!seed)(?<!feed)(?<!breed)"
+                   r"|was|were|had|did|said|told|made|took|met|won|lost|beat|left|began|came|went|held"
                    r"|gave|became|brought|fell|rose|sold|bought|led|ran|saw|hit|put|set|cut|got|found|kept|paid|sent"
                    r"|spent|struck|wrote|broke|chose|drove|flew|grew|spoke|threw|gone|done|taken|given|seen|won|shown"
                    r"|known|begun|fallen|risen|sold|stood|drew|drawn|hid|hidden|been)\b", re.I)
