@@ -10,15 +10,20 @@ dates are read from their words, and the first event shows as soon as retrieval 
    time?" -> "NATO's defence spending target"): what the sentences are weighed against.
 3. The prose sentences of the retrieved passages are weighed against the subject by the cross-encoder, each after
    its article's title (a sentence dated by its words gets a bonus); the best ones within `margin` of the best,
-   at most `per_article` of an article and `most` in all, are the events. The story of a figure (a target, a
-   fare, a budget) is told by the sentences that give one.
+   at most `per_article` of an article's own day and `most` in all, are the events. The cross-encoder rates how
+   much a sentence is about the story, not whether it tells a development of it: comment and background are
+   left out by their form (`_is_comment`: speech without a speaker, how someone came to be, and in a saga an
+   article-dated forecast, state "since" or sentence with no verb in a past form). The story of a figure (a
+   target, a fare, a budget) is told by the sentences that give one. A sentence of an article without a date
+   counts when its words give a day or month.
 4. `date_of` dates each: the day its words give ("on Tuesday" in an article of 2025-03-04 is 2025-03-04,
    "yesterday" the day before, "since 2014" the year 2014), else its article's day. A time after the article's
    day is a plan ("by 2030", "next week"), not when the event happened: the article's day dates it. A sentence
    dated by its words is cut to the clause that holds the date ("The current 2% target has been in place since
    2014" without ", but Trump wants a higher figure", which is 2025's news).
-5. Near-identical sentences (wire copies, outlets repeating each other) are one event citing each, dated by the
-   one that gives its day, else the earliest.
+5. Sentences that share their words (wire copies, outlets repeating each other, "In November, he made his way to
+   Buenos Aires…" and "… in Buenos Aires, Argentina, on 11 November") are one event citing each when their dates
+   can be one: dated by the one that gives its day (the finer of two), else the earliest article.
 6. "What changed since DAY?": the events after that day, and one line (`before`) on the latest event up to it.
 """
 
