@@ -207,10 +207,10 @@ class TimelinePlan:
 
     topic: str
     since: date | None = None
-    margin: float = 6.0
-    floor: float = 0.0
-    per_article: int = 3
-    most: int = 10
+    margin: float = 10.0
+    floor: float = -2.0
+    per_article: int = 2
+    most: int = 14
     as_of: date | None = None  # the day asked as of: later articles are not read
 
 

@@ -63,11 +63,14 @@ class AnswerSettings(BaseModel):
     claim_relevance: float = Field(-2.0, description="Cross-encoder score a cited sentence must reach for an answer "
                                                     "sentence to count as supported.")
     timeline_passages: int = Field(16, gt=0, le=60, description="Passages a timeline answer's events are found in.")
-    timeline_events: int = Field(10, gt=0, description="Most events in a timeline answer.")
-    timeline_per_article: int = Field(3, gt=0, description="Most events one article gives a timeline.")
-    timeline_margin: float = Field(6.0, ge=0, description="An event's sentence scores (cross-encoder, against the "
+    timeline_events: int = Field(14, gt=0, description="Most events in a timeline answer.")
+    timeline_per_article: int = Field(2, gt=0, description="Most events of its own day one article gives a "
+                                                                 "timeline (a day its words give is not counted).")
+    timeline_margin: float = Field(10.0, ge=0, description="An event's sentence scores (cross-encoder, against the "
                                                           "story) at most this much below the best one.")
-    timeline_floor: float = Field(0.0, description="Least score (cross-encoder, with the form's bonus or cost) of an "
+    # -2: testimony the cross-encoder rates low ("she did say that she had conversations with investors…", 0.6)
+    # is an event; comment and background are left out by their form (rag/timeline.py `_is_comment`), not the score.
+    timeline_floor: float = Field(-2.0, description="Least score (cross-encoder, with the form's bonus or cost) of an "
                                                    "event's sentence.")
 
 

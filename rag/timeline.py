@@ -10,27 +10,34 @@ dates are read from their words, and the first event shows as soon as retrieval 
    time?" -> "NATO's defence spending target"): what the sentences are weighed against.
 3. The prose sentences of the retrieved passages are weighed against the subject by the cross-encoder, each after
    its article's title (a sentence dated by its words gets a bonus); the best ones within `margin` of the best,
-   at most `per_article` of an article and `most` in all, are the events. The story of a figure (a target, a
-   fare, a budget) is told by the sentences that give one.
+   at most `per_article` of an article's own day and `most` in all, are the events. The cross-encoder rates how
+   much a sentence is about the story, not whether it tells a development of it: comment and background are
+   left out by their form (`_is_comment`: speech without a speaker, how someone came to be, and in a saga an
+   article-dated forecast, state "since" or sentence with no verb in a past form). The story of a figure (a
+   target, a fare, a budget) is told by the sentences that give one. A sentence of an article without a date
+   counts when its words give a day or month.
 4. `date_of` dates each: the day its words give ("on Tuesday" in an article of 2025-03-04 is 2025-03-04,
    "yesterday" the day before, "since 2014" the year 2014), else its article's day. A time after the article's
    day is a plan ("by 2030", "next week"), not when the event happened: the article's day dates it. A sentence
    dated by its words is cut to the clause that holds the date ("The current 2% target has been in place since
    2014" without ", but Trump wants a higher figure", which is 2025's news).
-5. Near-identical sentences (wire copies, outlets repeating each other) are one event citing each, dated by the
-   one that gives its day, else the earliest.
+5. Sentences that share their words (wire copies, outlets repeating each other, "In November, he made his way to
+   Buenos Aires…" and "… in Buenos Aires, Argentina, on 11 November") are one event citing each when their dates
+   can be one: dated by the one that gives its day (the finer of two), else the earliest article.
 6. "What changed since DAY?": the events after that day, and one line (`before`) on the latest event up to it.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from itertools import combinations
 
 from index.keyword import tokenize
-from index.types import published_day, short_date
+from index.types import Chunk, published_day, short_date
 from rag._calendar import WEEKDAYS
 from rag.clauses import clause_span
 from rag.conflicts import names_an_amount
@@ -64,18 +71,37 @@ _DATED_BONUS = 2.0
 _SPECULATION_COST = 2.0
 _BACKGROUND_COST = 4.0
 _NO_PAST_COST = 1.0
-# A verb in a past form: what happened ("resigned", "was", "took", "has gone").
-_PAST = re.compile(r"\b(?:\w{2,}ed|was|were|had|did|said|told|made|took|met|won|lost|beat|left|began|came|went|held"
+# A verb in a past form: what happened ("resigned", "was", "took", "has gone"); not "United", "need" or "indeed".
+_PAST = re.compile(r"\b(?:(?-i:[a-z]{2,}ed)(?<!need)(?<!indeed)(?<!speed)(?<!hundred)(?<!seed)(?<!feed)(?<!breed)"
+                   r"|was|were|had|did|said|told|made|took|met|won|lost|beat|left|began|came|went|held"
                    r"|gave|became|brought|fell|rose|sold|bought|led|ran|saw|hit|put|set|cut|got|found|kept|paid|sent"
                    r"|spent|struck|wrote|broke|chose|drove|flew|grew|spoke|threw|gone|done|taken|given|seen|won|shown"
-                   r"|known|begun|fallen|risen|sold|stood|drew|drawn|hid|hidden)\b", re.I)
+                   r"|known|begun|fallen|risen|sold|stood|drew|drawn|hid|hidden|been)\b", re.I)
 # Comment, not news: "One loss, and all this could unravel."
 _SPECULATION = re.compile(r"\b(?:could|might|would|may|perhaps|maybe|if)\b", re.I)
+# Speech without its speaker: a quotation cut from its attribution ("“She’s got the Eras Tour booked all through
+# next year…"), or the first person in a reporter's sentence ("… the most generous and caring people I know").
+_UNSPOKEN = re.compile(r"^\W*[“\"‘']|\b(?:I|we|We|my|My|our|Our|us|me)\b")
+_SPEAKER = re.compile(r"\b(?:said|says|say|told|tells|added|adds|wrote|writes|declared|according|asked|stated|argued"
+                      r"|claimed|testified|announced|insisted|recalled|explained|noted|posted|tweeted)\b", re.I)
+# Background to a story rather than its development: how someone came to be who they are.
+_BACKGROUND = re.compile(r"\bbefore (?:his|her|its|their) (?:fall|rise|arrest|career|death)\b|\b(?:was|were) founded\b"
+                         r"|\b(?:got|made|began) (?:his|her|its|their) (?:start|name)\b|\b(?:has|have|had) become\b"
+                         r"|\b(?:was|were) (?:even |once |often |widely )?(?:compared|likened|dubbed|hailed|seen as"
+                         r"|known as|described as)\b|\bin the (?:years?|months|decades?) since\b", re.I)
+# "since" with a present perfect: a state over time, not an event
+_SINCE = re.compile(r"\bsince\b", re.I)
+_PERFECT = re.compile(r"\b(?:has|have|'s|’s)\s+(?:\w+ly\s+|also\s+|already\s+|long\s+)?(?:been|\w+ed|gone|done|seen"
+                      r"|made|become|had|taken|given|known|grown|shown)\b", re.I)
 # A sentence about what is to come: its weekday or day is the next one ("Yedidia will continue his testimony on
 # Thursday", written on a Wednesday, is that Thursday).
 _FUTURE = re.compile(r"\bwill\b|\b(?:is|are) (?:set|scheduled|expected|due)\b", re.I)
 # A sentence the splitter cut after a name's initial ("… a talented team led by J.J."): half a sentence, no event.
 _CUT_AT_INITIAL = re.compile(r"(?:^|\s)(?!(?:U\.S|U\.K|U\.N|E\.U)\.\s*$)(?:[A-Z]\.){1,3}\s*$")
+_CONTINUES = re.compile(r"[a-z0-9]")
+_RANK = {"year": 0, "month": 1, "day": 2}
+_PREFIX = {"year": 4, "month": 7, "day": 10}  # characters of an ISO date a precision fixes
+_NAME_GOES_ON = re.compile(r" [A-Z][a-z]")
 _WEEKDAY_INDEX = {d: i for i, d in enumerate(WEEKDAYS)}
 
 
@@ -97,6 +123,10 @@ class Event:
     text: str
     sources: tuple[tuple[Hit, int, int], ...]
     score: float
+
+    def quotes(self) -> list[str]:
+        """The sentences that state it."""
+        return [h.chunk.text[a - h.chunk.start:b - h.chunk.start] for h, a, b in self.sources]
 
     def to_timeline(self, number: dict[str, int], before: bool = False) -> TimelineEvent:
         d = self.dated
@@ -134,18 +164,22 @@ def subject(question: str) -> str:
     return words.strip(" ,.;:?") or question
 
 
-def date_of(sentence: str, published: date) -> Dated:
-    """When the sentence says its event happened (module docstring, step 4); the article's day otherwise."""
+def date_of(sentence: str, published: date, relative: bool = True) -> Dated:
+    """When the sentence says its event happened (module docstring, step 4); the article's day otherwise.
+    `relative`: whether a weekday, "yesterday" or "today" counts (not when `published` is only the day asked as
+    of, for an article without a date)."""
     latest = published + timedelta(days=1)  # an event reported "today" in another time zone
     ahead = bool(_FUTURE.search(sentence))
     for value in extract_values(sentence):
         if value.kind not in ("date", "year") or _PLAN_BEFORE.search(sentence, max(0, value.start - 20),
                                                                      value.start):
             continue
+        if value.norm in _WEEKDAY_INDEX and (not relative or _NAME_GOES_ON.match(sentence, value.end)):
+            continue  # a weekday in a name ("Saturday Night Live", "Monday Night Football") is no day
         found = _resolve(value.norm, value.kind, published, ahead)
         if found and (found[0] <= latest or ahead and value.kind == "date"):
             return Dated(found[0], found[1], "text", (value.start, value.end))
-    m = _RELATIVE.search(sentence)
+    m = _RELATIVE.search(sentence) if relative else None
     if m and not _PLAN_BEFORE.search(sentence, max(0, m.start() - 20), m.start()):
         day = published - timedelta(days=1) if m.group("yesterday") else published
         return Dated(day, "day", "text", m.span())
@@ -192,11 +226,25 @@ class _Sentence:
     text: str
 
 
+def _joined_spans(chunk: Chunk) -> list[tuple[int, int]]:
+    """The chunk's prose sentences, a piece the splitter cut at an abbreviation joined back to the one before it: a
+    sentence does not start with a digit or a small letter ("… residents on Oct." + "10, 2023, and is reportedly
+    preparing …" is one sentence, and its date is whole)."""
+    out: list[tuple[int, int]] = []
+    for a, b in prose_spans(chunk):
+        text = chunk.text[a - chunk.start:b - chunk.start]
+        if out and _CONTINUES.match(text) and chunk.text[out[-1][1] - 1 - chunk.start] == ".":
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
+
+
 def _sentences(hits: Sequence[Hit], most: int) -> list[_Sentence]:
     seen: set[tuple[str, int]] = set()
     out = []
     for h in hits:
-        for a, b in prose_spans(h.chunk):
+        for a, b in _joined_spans(h.chunk):
             if (h.chunk.article_id, a) in seen:
                 continue  # neighbouring chunks overlap: each sentence once
             seen.add((h.chunk.article_id, a))
@@ -208,8 +256,21 @@ def _sentences(hits: Sequence[Hit], most: int) -> list[_Sentence]:
     return out
 
 
-def find_events(topic: str, hits: Sequence[Hit], judge: Scorer, *, margin: float = 6.0, floor: float = 0.0,
-                per_article: int = 3, most: int = 10, candidates: int = 160, as_of: date | None = None) -> list[Event]:
+def _dated(s: _Sentence, as_of: date | None) -> Dated | None:
+    """The sentence's date, None when it has none or its article is newer than the day asked as of. A sentence of
+    an article without a date is dated only by a day or month in its words, counted back from the day asked as
+    of ("Following his game against the New York Jets on 1 October, …")."""
+    day = published_day(s.hit.meta.published)
+    if day is not None:
+        return date_of(s.text, day) if as_of is None or day <= as_of else None
+    if as_of is None:
+        return None
+    dated = date_of(s.text, as_of, relative=False)
+    return dated if dated.dated_by == "text" and dated.precision != "year" else None
+
+
+def find_events(topic: str, hits: Sequence[Hit], judge: Scorer, *, margin: float = 10.0, floor: float = -2.0,
+                per_article: int = 2, most: int = 14, candidates: int = 160, as_of: date | None = None) -> list[Event]:
     """The story's events in the passages, oldest first (module docstring, steps 3-5).
 
     Args:
@@ -222,17 +283,18 @@ def find_events(topic: str, hits: Sequence[Hit], judge: Scorer, *, margin: float
         as_of: the day the question is asked as of: articles published after it are not read.
     """
     figures = names_an_amount(topic)
-    days = [(s, day) for s in _sentences(hits, candidates)
-            if (day := published_day(s.hit.meta.published)) and (as_of is None or day <= as_of)]
+    found = [(s, day, dated) for s in _sentences(hits, candidates) if (dated := _dated(s, as_of))
+             for day in [published_day(s.hit.meta.published)]]
     if figures:
         # The story of a target, a fare, a budget is the story of its figures: a sentence without one is comment.
-        days = [(s, day) for s, day in days if any(v.kind in ("percent", "money") for v in extract_values(s.text))]
-    if not days:
+        found = [f for f in found if any(v.kind in ("percent", "money") for v in extract_values(f[0].text))]
+    if not found:
         return []
-    sentences = [s for s, _ in days]
-    dates = [date_of(s.text, day) for s, day in days]
+    sentences = [s for s, _, _ in found]
+    dates = [d for _, _, d in found]
     judged = judge.score(topic, [in_context(s.hit.meta.title, s.text) for s in sentences])
-    scores = [x + _bonus(d, s.text, figures) for x, d, s in zip(judged, dates, sentences)]
+    scores = [x + _bonus(d, s.text, figures) if not _is_comment(d, s.text, figures) else -math.inf
+              for x, d, s in zip(judged, dates, sentences)]
     best = max(judged)  # the margin counts from the best judgement, so the bonus ranks and does not raise the bar
     taken: dict[str, int] = {}
     events: list[Event] = []
@@ -240,31 +302,82 @@ def find_events(topic: str, hits: Sequence[Hit], judge: Scorer, *, margin: float
         s, score, dated = sentences[i], scores[i], dates[i]
         if score < max(floor, best - margin) or len(events) >= most:
             break
-        story = s.hit.chunk.article_id
-        if taken.get(story, 0) >= per_article:
+        # The cap is on an article's news of its own day (its comment on it, mostly); a day its words give is
+        # another event's (NATO's 2025 article: 2% "since 2014", 20% more "in 2024", then 3-3.5% and 5% urged).
+        story = s.hit.chunk.article_id if dated.day == found[i][1] else ""
+        if story and taken.get(story, 0) >= per_article:
             continue
         lo, hi = (0, len(s.text)) if dated.span is None else clause_span(s.text, *dated.span)
         clause = s.text[lo:hi]
         text = clause.strip().rstrip(",;:")
         start = s.start + lo + (len(clause) - len(clause.lstrip()))
         source = (s.hit, start, start + len(text))
-        same = next((e for e in events if _same_event(e.text, text)), None)
-        if same is not None:  # one event told by several articles, in the words of the one that dates it best
-            if _surer(dated, same.dated):
-                events[events.index(same)] = Event(dated, text, (source, *same.sources), same.score)
-            else:
-                events[events.index(same)] = Event(same.dated, same.text, (*same.sources, source), same.score)
+        one = Event(dated, text, (source,), score)
+        same = next((e for e in events if _merged(e, one)), None)
+        if same is not None:
+            events[events.index(same)] = _merged(same, one) or same
             continue
-        taken[story] = taken.get(story, 0) + 1
+        if story:
+            taken[story] = taken.get(story, 0) + 1
         events.append(Event(dated, text, (source,), score))
+    # Once more, as a whole: a sentence may join two events only after both were taken ("In July, Kelce said…" and
+    # "He revealed that he made a friendship bracelet" through "she said she connected with Kelce in July").
+    merged = True
+    while merged:
+        merged = False
+        for i, j in combinations(range(len(events)), 2):
+            if (both := _merged(events[i], events[j])) is not None:
+                events[i] = both
+                del events[j]
+                merged = True
+                break
     return sorted(events, key=lambda e: (e.dated.day, published_day(e.sources[0][0].meta.published) or e.dated.day,
                                          e.sources[0][1]))
 
 
-def _surer(a: Dated, b: Dated) -> bool:
-    """Whether `a` dates an event better than `b`: by its words rather than its article's day, else earlier (news
-    is reported on the day it happens or after)."""
-    return (a.dated_by != "text", a.day) < (b.dated_by != "text", b.day)
+def _merged(a: Event, b: Event) -> Event | None:
+    """One event told by several articles (`a` the better judged), in the words of the sentence that dates it
+    best; None when `a` and `b` are two events."""
+    day = _one_date(a.dated, b.dated)
+    if day is None or not any(_same_event(x, y) for x in a.quotes() for y in b.quotes()):
+        return None
+    if day is b.dated and b.dated != a.dated:
+        return Event(b.dated, b.text, (*b.sources, *a.sources), max(a.score, b.score))
+    return Event(a.dated, a.text, (*a.sources, *b.sources), max(a.score, b.score))
+
+
+def _one_date(a: Dated, b: Dated) -> Dated | None:
+    """The date of an event two sentences date `a` and `b`, or None when they cannot be one event's.
+
+    Words beat an article's day (news is reported on the day it happens or after: "In July, Kelce said…" in an
+    article of September and "He revealed that he made a friendship bracelet" in one of October are July's); of
+    two articles' days, the earlier; of two dates in words, the finer one within the other ("In November" and
+    "on 11 November"), and none when they differ ("on Oct. 10" and "on Oct. 12" are two events)."""
+    if a.dated_by != b.dated_by:
+        return a if a.dated_by == "text" else b
+    if a.dated_by == "article":
+        return a if a.day <= b.day else b
+    fine, coarse = (a, b) if _RANK[a.precision] >= _RANK[b.precision] else (b, a)
+    n = _PREFIX[coarse.precision]
+    return fine if fine.day.isoformat()[:n] == coarse.day.isoformat()[:n] else None
+
+
+def _is_comment(dated: Dated, sentence: str, figures: bool) -> bool:
+    """Whether the sentence's form says it is no event of a story, whatever the cross-encoder thinks of it (the
+    cross-encoder rates how much a sentence is about the story, not whether it tells a development of it):
+    - speech without its speaker ("“She’s got the Eras Tour booked all through next year…", "… the most generous
+      and caring people I know");
+    - background: how someone or something came to be ("FTX was founded because…", "Before his fall…");
+    - in the story of a saga, dated only by its article: a forecast ("supply disruption will lead to higher
+      inflation"), a state over time ("While Swift has attended a few of Kelce's games since their relationship
+      started…"), or nothing that happened (no verb in a past form: "From Colin Kaepernick taking a knee … to the
+      Deflategate and Bountygate scandals."). With a day in its words, "will … on Thursday" is the plan of that
+      day, an event; in the story of a figure, where it stands and is headed is news ("the US seeks to increase
+      … spending to 5%")."""
+    if _UNSPOKEN.search(sentence) and not _SPEAKER.search(sentence) or _BACKGROUND.search(sentence):
+        return True
+    return not figures and dated.dated_by == "article" and bool(
+        _FUTURE.search(sentence) or not _PAST.search(sentence) or _SINCE.search(sentence) and _PERFECT.search(sentence))
 
 
 def _bonus(dated: Dated, sentence: str, figures: bool) -> float:
@@ -273,7 +386,8 @@ def _bonus(dated: Dated, sentence: str, figures: bool) -> float:
     - a year alone, years before its article, is background in the story of a saga ("OpenAI was founded in late
       2015"), not in the story of a figure ("the 2% target has been in place since 2014");
     - it speculates ("could", "would"), or tells nothing that happened (no verb in a past form: "Bayern are
-      basically a good version of…"): comment."""
+      basically a good version of…"): likely comment, though "he could no longer run both companies, he said"
+      is testimony."""
     if dated.dated_by == "text" and dated.precision != "year":
         return _DATED_BONUS
     cost = 0.0
@@ -287,8 +401,12 @@ def _bonus(dated: Dated, sentence: str, figures: bool) -> float:
 
 
 def _same_event(a: str, b: str) -> bool:
+    """Whether two sentences tell one event: half their words shared, or six of them and a fifth ("In November,
+    he made his way to Buenos Aires, Argentina, to attend one of her Eras Tour shows" and "Kelce … attended her
+    Eras Tour show in Buenos Aires, Argentina, on 11 November")."""
     wa, wb = set(tokenize(a)), set(tokenize(b))
-    return bool(wa and wb) and len(wa & wb) / len(wa | wb) >= 0.5
+    shared = len(wa & wb)
+    return bool(wa and wb) and (shared / len(wa | wb) >= 0.5 or shared >= 6 and shared / len(wa | wb) >= 0.2)
 
 
 def split_since(events: Sequence[Event], since: date) -> tuple[Event | None, list[Event]]:

@@ -39,6 +39,9 @@ DATED = [
     ("Yedidia will continue his testimony on Thursday.", date(2023, 10, 4), ("2023-10-05", "day", "text")),
     ("The trial is set to resume on March 20.", TUESDAY, ("2025-03-20", "day", "text")),
     ("Prices rose sharply.", TUESDAY, ("2025-03-04", "day", "article")),
+    # A weekday in a name is no day.
+    ("Considering he hosted “Saturday Night Live” back in March, Kelce is at ease.", TUESDAY,
+     ("2025-03-01", "month", "text")),
     ("The plan was agreed in 2025.", TUESDAY, ("2025-03-04", "day", "article")),  # this year: the day says more
 ]
 
@@ -153,3 +156,57 @@ def test_half_sentences_cut_at_an_initial_are_no_events(sentence: str, cut: bool
     from rag.timeline import _CUT_AT_INITIAL
 
     assert bool(_CUT_AT_INITIAL.search(sentence)) is cut
+
+
+@pytest.mark.parametrize(("sentence", "figures", "comment"), [
+    ("“She’s got the Eras Tour booked all through next year, and she’d rather die than cancel a show.", False, True),
+    ("“We make Google be the default search engine,” he said.", False, False),  # the speaker is named
+    ("Sam is one of the most generous and caring people I know.", False, True),
+    ("According to a profile, FTX was founded because of his frustration with other exchanges.", False, True),
+    ("In the above scenario, supply disruption will lead to higher inflation.", False, True),
+    ("While Swift has attended a few of his games since their relationship started, he has supported her.", False,
+     True),
+    ("From Colin Kaepernick taking a knee to the Deflategate and Bountygate scandals.", False, True),
+    ("Bayern are basically a good version of whatever it is United are attempting.", False, True),
+    ("Rehn declared to the jury that all of it was built on lies.", False, False),
+    # The story of a figure: where it stands and is headed is news.
+    ("The US seeks to increase NATO allies' spending to 5% of their GDP.", True, False),
+])
+def test_comment_and_background_are_no_events(sentence: str, figures: bool, comment: bool) -> None:
+    from rag.timeline import _is_comment
+
+    assert _is_comment(date_of(sentence, TUESDAY), sentence, figures) is comment
+
+
+@pytest.mark.parametrize(("a", "b", "merged"), [
+    # (sentence, article day) twice -> the date of the one event, or None when they are two
+    (("In November, he made his way to Buenos Aires, Argentina, to attend one of her Eras Tour shows.",
+      date(2023, 12, 6)),
+     ("Kelce showed his support for Swift when he attended her Eras Tour show in Buenos Aires, Argentina, on 11 "
+      "November.", date(2023, 11, 25)), "2023-11-11"),
+    (("Israel stopped deliveries of food, fuel and other supplies to Gaza residents on Oct. 10, 2023.",
+      date(2023, 10, 13)),
+     ("On Oct. 12, 2023, Israel warned 1.1 million Gaza residents to leave for the south.", date(2023, 10, 13)), None),
+    (("The board fired the chief executive after a review of his conduct.", date(2023, 11, 18)),
+     ("The board fired the chief executive after a review of his conduct.", date(2023, 11, 17)), "2023-11-17"),
+])
+def test_one_event_told_by_several_articles(a: tuple[str, date], b: tuple[str, date], merged: str | None) -> None:
+    from rag.timeline import _one_date, _same_event
+
+    one = _one_date(date_of(*a), date_of(*b))
+    got = one.day.isoformat() if one is not None and _same_event(a[0], b[0]) else None
+    assert got == merged
+
+
+def test_a_sentence_cut_at_an_abbreviation_is_joined_back() -> None:
+    from index.types import Chunk
+    from rag.timeline import _joined_spans
+
+    text = ("Israel stopped deliveries to Gaza’s residents on Oct. 10, 2023, and is preparing for an invasion. "
+            "On Oct. 12, 2023, Israel warned residents to leave. The U.N. objected.")
+    chunk = Chunk("a:0", "a", 0, 100, 100 + len(text), text)
+    assert [text[a - 100:b - 100] for a, b in _joined_spans(chunk)] == [
+        "Israel stopped deliveries to Gaza’s residents on Oct. 10, 2023, and is preparing for an invasion.",
+        "On Oct. 12, 2023, Israel warned residents to leave.",
+        "The U.N. objected.",
+    ]
