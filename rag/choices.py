@@ -21,16 +21,26 @@ _WORDS_NAMED = 0.66
 _WORDS_NAMED_IN_SHORT = 0.5
 
 
-def names(choice: str, sentence: str) -> bool:
-    """Whether the sentence names the choice: its figures, dates and names, and most of its words (or half, two or
-    more of them)."""
-    words = set(tokenize(choice))
+def _singular(word: str) -> str:
+    """One form for a word and its plural where the index's tokens keep two ('tornadoe' of "tornadoes" and
+    'tornado', 'churche' and 'church'): tokenize drops a plural's s but not an 'es'."""
+    return word[:-1] if len(word) > 4 and word.endswith(("oe", "che", "she", "xe", "sse", "se")) else word
+
+
+def enough_words(words: set[str], text_words: set[str]) -> bool:
+    """Whether a text holds enough of an answer's words to name it: most of them, or half when that is two or more;
+    a word and its plural are one ("Tornado" is named by "tornadoes")."""
     if not words:
         return False
-    held = words & set(tokenize(sentence))
+    words = {_singular(w) for w in words}
+    held = words & {_singular(w) for w in text_words}
     share = len(held) / len(words)
-    enough = share >= _WORDS_NAMED or (share >= _WORDS_NAMED_IN_SHORT and len(held) >= 2)
-    return enough and supports(choice, sentence).supported
+    return share >= _WORDS_NAMED or (share >= _WORDS_NAMED_IN_SHORT and len(held) >= 2)
+
+
+def names(choice: str, sentence: str) -> bool:
+    """Whether the sentence names the choice: its figures, dates and names, and enough of its words."""
+    return enough_words(set(tokenize(choice)), set(tokenize(sentence))) and supports(choice, sentence).supported
 
 
 def best_source(question: str, choice: str, readings: Sequence[Reading],

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from index.keyword import tokenize
 from index.types import spoken_date
+from rag.choices import enough_words
 from rag.clauses import clause_span
 from rag.gate import distinctive_words
 from rag.mentions import dates_named, outlets_named
@@ -282,8 +283,10 @@ def _names_it(claim: str, values: Sequence[Value], text: str, question: str = ""
     if values:
         return any(not supports(v.text, text).missing for v in values)
     asked = set(tokenize(question))
-    words = [w for w in tokenize(claim) if w not in _VERDICTS and w not in asked]
-    return not words or set(words) <= set(tokenize(text))
+    words = {w for w in tokenize(claim) if w not in _VERDICTS and w not in asked}
+    # Enough of its words, as for a choice (rag/choices.py): "using a carp herpes virus" names "Releasing a herpes
+    # virus".
+    return not words or enough_words(words, set(tokenize(text)))
 
 
 def _restates_question(values: ValueCheck, question: str) -> bool:

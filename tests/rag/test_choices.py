@@ -45,6 +45,27 @@ def test_which_choices_a_sentence_names(choice: str, named: bool) -> None:
     assert names(choice, BRIDGE) is named
 
 
+@pytest.mark.parametrize(("choice", "sentence", "named"), [
+    ("Tornado", "More than a dozen reported tornadoes struck Texas.", True),  # a plural the tokens keep as 'tornadoe'
+    ("Churches", "The church was closed.", True),
+    ("Bears", "A beaver dam was found.", False),
+    ("Releasing a herpes virus", "Australia is considering using a carp herpes virus to cull the fish.", True),
+])
+def test_a_choice_is_named_in_other_forms_of_its_words(choice: str, sentence: str, named: bool) -> None:
+    assert names(choice, sentence) is named
+
+
+def test_an_answer_line_is_backed_by_a_passage_that_names_it_in_other_words() -> None:
+    """The check of an answer line (rag/claims.py) names a choice as rag/choices.py does: one rule."""
+    from rag.citations import verify_citations
+
+    carp = _reading(1, "The Australian government is considering using a carp herpes virus to cull the invasive "
+                       "species, but critics say further research is needed.", title="Carp plan").hit
+    verified = verify_citations("Answer: Releasing a herpes virus [1].", [carp], None, 0.0,
+                                "What controversial solution has been proposed to reduce the carp population?")
+    assert verified.citations and not verified.unsupported_sentences, verified
+
+
 def test_the_passage_that_names_the_choice_is_cited() -> None:
     readings = (_reading(1, "The harbour of Lusk is busy in summer, the port authority said on Monday."),
                 _reading(2, BRIDGE))
