@@ -100,11 +100,17 @@ def test_a_choice_no_passage_read_names_is_cited_from_a_passage_retrieved_beyond
     assert "".join(draft.choose(_Picks(2), prompt, ExtractiveLLM(None), None,  # type: ignore[arg-type]
                                 unread=[unread])) == "Answer: 2.40 euros [2]."
     assert draft.beyond is not None and draft.beyond.n == 2 and draft.beyond.hit is unread
-    # Named nowhere: uncited (the checks then refuse it), nothing added.
+    # The model's choice named nowhere: the choice the passages name, cited, and a notice says so.
+    draft = Draft("picks")
+    assert "".join(draft.choose(_Picks(1), prompt, ExtractiveLLM(None), None,  # type: ignore[arg-type]
+                                unread=[unread])) == "Answer: 2.40 euros [2]."
+    assert draft.notice and "“5 euros”" in draft.notice and draft.beyond is not None
+    # No choice named anywhere: the model's, uncited (the checks then refuse it), nothing added, no notice.
+    prompt = Prompt("What toll did the council approve?", read, choices=("5 euros", "7 euros"))
     draft = Draft("picks")
     assert "".join(draft.choose(_Picks(1), prompt, ExtractiveLLM(None), None,  # type: ignore[arg-type]
                                 unread=[unread])) == "Answer: 5 euros."
-    assert draft.beyond is None
+    assert draft.beyond is None and draft.notice is None
 
 
 def test_choices_through_the_assistant_are_cited_and_checked(seeded_home: Path) -> None:
