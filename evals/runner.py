@@ -88,9 +88,10 @@ class _Session:
 
 
 def run_suite(suite: Suite, settings: Settings, *, retrievers: Sequence[str], limit: int | None = None,
-              generate: bool = False, gold_evidence: bool = False, backend: str | None = None,
+              offset: int = 0, generate: bool = False, gold_evidence: bool = False, backend: str | None = None,
               progress: Progress | None = None, home: Path | None = None) -> dict[str, EvalResult]:
-    """Evaluate each retriever on the suite's first `limit` items, over one ingest of its corpus.
+    """Evaluate each retriever on `limit` items after the first `offset` (a slice not tuned on), over one ingest of
+    the whole corpus.
 
     Args:
         suite: the benchmark (evals/suites.py).
@@ -100,17 +101,18 @@ def run_suite(suite: Suite, settings: Settings, *, retrievers: Sequence[str], li
         gold_evidence: answer from the gold evidence instead of retrieved passages.
     """
     items, sources = suite.load()
-    items = items[: limit or None]
+    items = items[offset:][: limit or None]
     session = _Session(settings, sources, retrievers, _stage(progress, "ingest"), home)
     try:
-        return {r: _run_one(suite, session, items, r, limit, generate, gold_evidence, backend, progress)
+        return {r: _run_one(suite, session, items, r, limit, generate, gold_evidence, backend, progress, offset)
                 for r in retrievers}
     finally:
         session.close()
 
 
 def _run_one(suite: Suite, session: _Session, items: Sequence[Any], retriever: str, limit: int | None,
-             generate: bool, gold: bool, backend: str | None, progress: Progress | None) -> EvalResult:
+             generate: bool, gold: bool, backend: str | None, progress: Progress | None,
+             offset: int = 0) -> EvalResult:
     t0 = time.perf_counter()
     ranker = session.assistant_for(retriever, None)
     answering = generate or gold
@@ -141,6 +143,7 @@ def _run_one(suite: Suite, session: _Session, items: Sequence[Any], retriever: s
     if progress:
         progress(len(items), len(items), retriever)
     config = {**_config(session, retriever, generate, gold, limit, suite.name),
+              **({"offset": offset} if offset else {}),
               "corpus_articles": len(set(session.article_of.values())), "corpus_chunks": session.n_chunks,
               **suite.config(answering, plain)}
     return _result(suite, records, answering, gold, config, time.perf_counter() - t0)
@@ -169,7 +172,11 @@ def replay_suite(suite: Suite, details: Path, settings: Settings, progress: Prog
     saved = [json.loads(line) for line in details.read_text().splitlines() if line.strip()]
     if not saved or "draft" not in saved[0]:
         raise ValueError(f"{details} holds no drafts: write it with `eval … --generate --details FILE` first.")
-    items = suite.load()[0][: len(saved)]
+    every = suite.load()[0]
+    # A run with --offset saved a slice: it starts where its first question is.
+    first = saved[0].get("question", saved[0].get("query"))
+    start = next((i for i, item in enumerate(every) if suite.question(item) == first), 0)
+    items = every[start:start + len(saved)]
     judge = CrossEncoder().score
     checks = settings.answer
     records = []
@@ -179,7 +186,7 @@ def replay_suite(suite: Suite, details: Path, settings: Settings, progress: Prog
         question = suite.question(item)
         if old.get("question", old.get("query")) != question:
             raise ValueError(f"{details} line {n + 1} is not question {n + 1} of {suite.name}: replay the same "
-                             "dataset, from its first question.")
+                             "dataset, from the question it started at.")
         rec = {**suite.record(item), **{k: old[k] for k in suite.retrieval_keys if k in old}}
         draft = Draft(old.get("backend") or "local", [old["draft"]] if old["draft"] else [])
         answer = assemble_answer(question, old.get("standalone") or question,

@@ -71,7 +71,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     settings = Settings()
     update, close = _progress()
-    common: dict[str, Any] = dict(retrievers=[args.retriever], limit=args.limit, generate=args.generate,
+    common: dict[str, Any] = dict(retrievers=[args.retriever], limit=args.limit, offset=args.offset,
+                                  generate=args.generate,
                                   gold_evidence=args.gold_evidence, backend=args.backend, progress=update)
     if args.replay:
         from evals.suites import MultiHopRAG, RealTimeQA, Suite
@@ -105,6 +106,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def _common(s: argparse.ArgumentParser) -> None:
     s.add_argument("--limit", type=int, default=None, help="Evaluate only the first N queries.")
+    s.add_argument("--offset", type=int, default=0, metavar="N",
+                   help="Skip the first N queries (with --limit: a slice not tuned on); the corpus stays whole.")
     s.add_argument("--retriever", choices=RETRIEVERS, default="hybrid",
                    help="hybrid/dense/bm25: Newsdesk's retriever in that mode; plain: LangChain Chroma "
                         "similarity_search with the same embedding model (the by-hand baseline).")

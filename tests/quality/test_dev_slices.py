@@ -116,12 +116,16 @@ def test_replaying_saved_drafts_scores_them_as_the_run_did(tmp_path: Path) -> No
     from evals.suites import MultiHopRAG
 
     queries, articles = BENCH / "multihop_rag" / "queries_dev.json", BENCH / "multihop_rag" / "evidence_articles.json"
-    run = run_multihop_many(queries, articles, Settings(), retrievers=["hybrid"], limit=10, generate=True,
+    # A slice after the first three (--offset): the replay finds where it starts.
+    run = run_multihop_many(queries, articles, Settings(), retrievers=["hybrid"], limit=10, offset=3, generate=True,
                             backend="extractive", home=tmp_path / "home")["hybrid"]
+    suite = MultiHopRAG(queries, articles)
+    assert [r["query"] for r in run.records] == [suite.question(q) for q in suite.load()[0][3:13]]
+    assert run.config["offset"] == 3
     details = tmp_path / "details.jsonl"
     details.write_text("\n".join(json.dumps(r) for r in run.records) + "\n")
     assert all(r["draft"] or r["refused"] for r in run.records)
-    replayed = replay_suite(MultiHopRAG(queries, articles), details, Settings())
+    replayed = replay_suite(suite, details, Settings())
     keys = ("accuracy_official", "crag", "citation_precision", "refused", "refusal_reason", "removed")
     assert [[r.get(k) for k in keys] for r in replayed.records] == [[r.get(k) for k in keys] for r in run.records]
     assert replayed.metrics["crag"] == run.metrics["crag"]
