@@ -143,12 +143,12 @@ def test_same_topic_questions_the_articles_do_not_answer_are_refused(newsroom: A
             assert a.to_dict()["nearest_passages"], q  # a refusal still shows where to look
     for q, expected in SAME_TOPIC_ANSWERED.items():
         answer = newsroom.ask(q)
-        assert not answer.refused and expected in answer.text, (q, answer.text)
+        assert not answer.refused and expected in answer.reply, (q, answer.reply)
 
 
 @pytest.mark.slow
 def test_dated_disagreement_with_the_embedded_model(newsroom: Assistant) -> None:
     answer = newsroom.ask("What is the minimum wage in Valdoria?")
-    assert {"Ardent Daily", "Valdoria Courier"} <= {c.hit.meta.outlet for c in answer.citations}, answer.text
+    assert {"Ardent Daily", "Valdoria Courier"} <= {c.hit.meta.outlet for c in answer.citations}, answer.reply
     for value, day in (("12.82 euros", "2 Jan 2025"), ("9.82 euros", "4 Jan 2022")):
-        assert value in answer.text and day in answer.text, answer.text
+        assert value in answer.reply and day in answer.reply, answer.reply

@@ -175,7 +175,7 @@ def test_kill_9_in_the_middle_of_a_streamed_answer_falls_back_then_restarts(loca
     answer = stream.answer()
     assert answer.backend == "extractive" and answer.notice, answer.to_dict()
     assert f"pid {pid}" in answer.notice and "stopped while answering" in answer.notice
-    assert "2%" in answer.text and answer.citations, rest
+    assert "2%" in answer.reply and answer.citations, rest
     # The next question starts a new process and is answered by the model.
     again = local_assistant.ask(BIDEN)
     assert again.backend == "local" and again.notice is None and "Stoltenberg" in again.text
