@@ -51,8 +51,8 @@ test: install browser postgres
 # The fast lane for your own loop (under 90 s on 2 cores once .venv exists): lint, then the tests that start no
 # server, load no model, drive no browser (markers derived from what each test uses, tests/conftest.py) and are
 # not full-size runs or mypy (`slow`). `make test` (what CI runs) runs everything.
-# The fast lane: no server, no model, no browser, no mypy. Spread over CHECK_JOBS workers (both cores of the
-# reference 2-core machine); worksteal because a handful of tests take 6-7 s and would otherwise end the run alone.
+# Spread over CHECK_JOBS pytest-xdist workers (both cores of the reference 2-core machine); worksteal because a
+# handful of tests take 6-7 s and would otherwise end the run alone.
 CHECK_JOBS ?= 2
 check: install
 	$(BIN)/ruff check .

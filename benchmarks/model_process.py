@@ -50,6 +50,8 @@ SEEDS = ["Who met Biden on Monday?", "What defence-spending target do NATO allie
 # Run in the child: load the GGUF, evaluate a ~600-token prompt, generate 64 tokens; print the timings.
 _TOKENS_CHILD = r"""
 import json, os, sys, time
+from rag.backends.llama_server import load_cpu_backend
+variant = load_cpu_backend()  # a build with CPU variants loads the one this CPU runs best
 from llama_cpp import Llama
 path, runs = sys.argv[1], int(sys.argv[2])
 t = time.perf_counter()
@@ -70,7 +72,7 @@ for _ in range(runs):
             break
     t2 = time.perf_counter()
     out.append({"prompt_tps": len(prompt) / (t1 - t0), "gen_tps": n / (t2 - t1)})
-print(json.dumps({"load_s": load_s, "prompt_tokens": len(prompt), "runs": out}))
+print(json.dumps({"load_s": load_s, "prompt_tokens": len(prompt), "cpu_variant": variant, "runs": out}))
 """
 
 
@@ -102,6 +104,7 @@ def bench_tokens(sites: list[str], runs: int) -> dict[str, Any]:
     gguf = _gguf()
     builds = ["", *sites]  # the installed build, then each other one
     got: dict[str, list[dict[str, float]]] = {b: [] for b in builds}
+    variants: dict[str, str] = {}
     failed: dict[str, str] = {}
     for _ in range(runs):  # builds take turns: a noisy minute hurts both alike
         for site in builds:
@@ -115,7 +118,9 @@ def bench_tokens(sites: list[str], runs: int) -> dict[str, Any]:
 
                 failed[site] = f"{describe_exit(proc.returncode)}: {proc.stderr.strip()[-300:]}"
                 continue
-            got[site] += json.loads(proc.stdout)["runs"]
+            result = json.loads(proc.stdout)
+            got[site] += result["runs"]
+            variants[site] = result["cpu_variant"]
     rows = []
     for site in builds:
         row: dict[str, Any] = {"build": site or "installed"}
@@ -125,6 +130,7 @@ def bench_tokens(sites: list[str], runs: int) -> dict[str, Any]:
             row["prompt_tps"] = round(statistics.median(r["prompt_tps"] for r in got[site]), 1)
             row["gen_tps"] = round(statistics.median(r["gen_tps"] for r in got[site]), 1)
             row["runs"] = len(got[site])
+            row["cpu_variant"] = variants[site]
         rows.append(row)
     return {"bench": "tokens", "machine": _machine(), "builds": rows}
 

@@ -185,7 +185,11 @@ class BrokenLLMServer:
 
 def llama_server(gguf: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1",
+    # llama-cpp-python's own server, as any user runs it; only its CPU code is loaded first, from the package's
+    # folder, where llama.cpp does not look by itself (rag.backends.llama_server.load_cpu_backend).
+    start = ("import runpy, sys; from rag.backends.llama_server import load_cpu_backend; load_cpu_backend(); "
+             "sys.argv[0] = 'llama_cpp.server'; runpy.run_module('llama_cpp.server', run_name='__main__')")
+    proc = subprocess.Popen([sys.executable, "-c", start, "--model", str(gguf), "--host", "127.0.0.1",
                              "--port", str(port), "--n_ctx", "4096", "--n_batch", "512", "--logits_all", "False",
                              "--model_alias", "qwen-local"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/v1"

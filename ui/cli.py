@@ -334,7 +334,8 @@ def cmd_models(args: argparse.Namespace) -> int:
     finally:
         if started:
             process.stop()
-    print(f"local LLM generates on this CPU: {text!r} (model process pid {server.pid})")
+    print(f"local LLM generates on this CPU: {text!r} (model process pid {server.pid}, llama.cpp CPU code "
+          f"{server.cpu_variant or 'unknown'})")
     return 0
 
 
@@ -382,7 +383,8 @@ def cmd_model(args: argparse.Namespace) -> int:
         return 3
     d = running.public()
     print(f"running: pid {d['pid']} at {d['base_url']}, {Path(running.model).name}, up {d['uptime_s']} s, "
-          f"{d['rss_mb']} MB resident, exits after {running.idle_exit_s:.0f} s idle")
+          f"{d['rss_mb']} MB resident, CPU code {running.cpu_variant or 'unknown'}, "
+          f"exits after {running.idle_exit_s:.0f} s idle")
     return 0
 
 

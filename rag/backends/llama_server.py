@@ -7,7 +7,8 @@ native fault in llama.cpp ends this process only. Around llama-cpp-python's serv
 - an info file written atomically once the model is loaded and the socket listens (pid, address, model),
 - `GET /newsdesk/health`, answered without the model's lock (the OpenAI routes queue behind a generation),
 - questions queued, never interrupted (llama-cpp-python's default cuts a stream off when another request comes),
-- an exit after `--idle-exit` seconds without a request, so a forgotten process does not hold 2 GB forever.
+- an exit after `--idle-exit` seconds without a request, so a forgotten process does not hold 2 GB forever,
+- llama.cpp's CPU variants loaded from the package's own folder (see `load_cpu_backend`).
 
 The API key comes in the environment (NEWSDESK_MODEL_KEY), never on the command line other users can read.
 """
@@ -43,6 +44,37 @@ class _Activity:
     def idle_for(self) -> float:
         with self.lock:
             return 0.0 if self.in_flight else time.monotonic() - self.last
+
+
+def load_cpu_backend() -> str:
+    """Let llama.cpp choose its CPU code for this machine, and say which it chose.
+
+    scripts/llama-wheel.sh builds the CPU backend as several variants (AVX2 up to AVX-512 BF16, no AMX) that
+    llama.cpp scores against the CPU's features when it loads them (GGML_BACKEND_DL). It looks for them beside
+    the executable and in the working directory, never in the package's lib folder, so the folder is named here,
+    before llama-cpp-python initialises. A build without variants has its CPU backend linked in already
+    (backends registered): nothing to load. Returns the variant's name ("haswell", "zen4"…) or "built-in".
+    """
+    import ctypes
+
+    import llama_cpp  # loads libllama, and with it the libggml that holds llama.cpp's backend registry
+
+    lib_dir = Path(llama_cpp.__file__).parent / "lib"
+    # The wheel holds libggml.so and libggml.so.0 as two files: the one to talk to is the one libllama mapped
+    # (another file would be a second registry that llama.cpp never reads).
+    mapped = [line.split(None, 5)[-1] for line in Path("/proc/self/maps").read_text().splitlines()
+              if "/libggml.so" in line]
+    ggml = ctypes.CDLL(mapped[0] if mapped else str(lib_dir / "libggml.so.0"))
+    ggml.ggml_backend_reg_count.restype = ctypes.c_size_t
+    if ggml.ggml_backend_reg_count() == 0:
+        ggml.ggml_backend_load_all_from_path.argtypes = [ctypes.c_char_p]
+        ggml.ggml_backend_load_all_from_path(str(lib_dir).encode())
+    # The variant is the library llama.cpp mapped into this process.
+    for line in Path("/proc/self/maps").read_text().splitlines():
+        name = line.rsplit("/", 1)[-1]
+        if name.startswith("libggml-cpu-") and name.endswith(".so"):
+            return name[len("libggml-cpu-"):-len(".so")]
+    return "built-in"
 
 
 def build_app(model: str, n_threads: int, api_key: str, activity: _Activity) -> FastAPI:
@@ -102,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
 
     activity = _Activity()
     t0 = time.time()
+    cpu_variant = load_cpu_backend()
     app = build_app(args.model, args.n_threads, api_key, activity)  # loads the weights
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -114,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(0.02)
         write_info(args.info, {"pid": os.getpid(), "address": f"{host}:{port}", "model": args.model,
                                "started_at": t0, "ready_at": time.time(), "n_threads": args.n_threads,
-                               "idle_exit_s": args.idle_exit, "api_key": api_key})
+                               "cpu_variant": cpu_variant, "idle_exit_s": args.idle_exit, "api_key": api_key})
 
     def exit_when_idle() -> None:
         while not server.should_exit:

@@ -48,6 +48,7 @@ class ModelServer:
     api_key: str
     n_threads: int = 0
     idle_exit_s: float = 0.0
+    cpu_variant: str = ""  # which of llama.cpp's CPU variants it runs ("zen4", "haswell"…; "built-in": no variants)
 
     @property
     def base_url(self) -> str:
@@ -56,7 +57,7 @@ class ModelServer:
     def public(self) -> dict[str, object]:
         return {"pid": self.pid, "address": self.address, "base_url": self.base_url, "model": self.model,
                 "uptime_s": round(time.time() - self.started_at, 1), "n_threads": self.n_threads,
-                "idle_exit_s": self.idle_exit_s, "rss_mb": rss_mb(self.pid)}
+                "cpu_variant": self.cpu_variant, "idle_exit_s": self.idle_exit_s, "rss_mb": rss_mb(self.pid)}
 
 
 def rss_mb(pid: int) -> float | None:
@@ -157,7 +158,8 @@ class ModelProcess:
             d = json.loads(self.info_path.read_text())
             return ModelServer(pid=int(d["pid"]), address=str(d["address"]), model=str(d["model"]),
                                started_at=float(d["started_at"]), api_key=str(d["api_key"]),
-                               n_threads=int(d.get("n_threads", 0)), idle_exit_s=float(d.get("idle_exit_s", 0)))
+                               n_threads=int(d.get("n_threads", 0)), idle_exit_s=float(d.get("idle_exit_s", 0)),
+                               cpu_variant=str(d.get("cpu_variant", "")))
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
