@@ -48,7 +48,7 @@ if [ -z "$wheel" ]; then
   tar -xzf "$tmp"/llama_cpp_python-"$VERSION".tar.gz -C "$tmp"
   src=$tmp/llama_cpp_python-$VERSION
   if [ -n "$variants" ]; then
-    echo "== Building llama-cpp-python $VERSION for $arch, CPU variants chosen at run time: $variants (about 12 min on 2 cores)"
+    echo "== Building llama-cpp-python $VERSION for $arch, CPU variants chosen at run time: $variants (about 6 min on 2 cores)"
     # llama.cpp's variant list is fixed in its CMake: keep ours (it must hold every one, or we stop), and have
     # llama-cpp-python's CMake install them beside libggml (it installs only the one `ggml-cpu` library).
     "$PY" - "$src" $variants <<'EOF_PY'
