@@ -5,7 +5,8 @@ The embedded 1.5B model ignores "say which source and date says what", so the an
    article, the best `per_article` sentences that give a figure and reach `min_relevance` (cosine) are looked at.
 2. Their figures are read (rag/values.py): percentages and amounts of money always; plain numbers only when the
    question asks for a count ("how many", "death toll"…), since "within the next two years" or "30 allies" would
-   otherwise be taken for an answer.
+   otherwise be taken for an answer. A question that says what it counts ("How many US states …?") takes only
+   the numbers of that thing ("31 states", not "within 30 days"), and no money or percentages.
 3. If two articles give different sets of figures of one kind, the sources differ: every figure is listed with
    the clause that states it (hedges kept: "possibly around 3-3.5%"), its outlet and its date, newest first for
    a question about now, oldest first for a question about a past time.
@@ -16,10 +17,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from index.keyword import tokenize
 from rag.clauses import clause_span
 from rag.reading import Weighed
 from rag.types import DatedValue, Hit
-from rag.values import extract_values
+from rag.values import Value, extract_values
 
 # Plain numbers are figures only for a question that asks for a count; amounts of money always count.
 # A disagreement box answers a question that asks for an amount (a target, a rate, a price, a count); a question
@@ -33,6 +35,10 @@ _AMOUNT = re.compile(
     rf"|(what|which)\b(\W+\w+){{0,6}}?\W+{_AMOUNT_NOUNS}\b)", re.I)
 _NAMES_AMOUNT = re.compile(rf"\b{_AMOUNT_NOUNS}\b", re.I)
 _COUNTS = re.compile(r"\b(how many|number of|death toll|toll|count|population|how often|score)\b", re.I)
+# "How many US states have …": the words that may name the thing counted (the noun is among the first three).
+_HOW_MANY = re.compile(r"\bhow\s+many\s+((?:[\w'-]+\s+){0,2}[\w'-]+)", re.I)
+_COUNTED_WITHIN = 3  # words after a number in which the thing counted must be named ("31 states", "31 US states")
+_PHRASE_END = re.compile(r"[,;:!?()—–]")  # not "." (the "U.S." of "31 U.S. states")
 _MAX_QUOTE_WORDS = 24
 _LOOSE_END = re.compile(r"(?:\s+(?:as|after|before|the|a|an|of|to|and|or|on|in|at|by|for|with|that|which))+$", re.I)
 
@@ -72,6 +78,21 @@ def names_an_amount(text: str) -> bool:
     return bool(_NAMES_AMOUNT.search(text))
 
 
+def counted(question: str) -> frozenset[str]:
+    """The words that may name what a "how many" question counts ({"us", "state"} for "How many US states have …?");
+    empty for other questions."""
+    m = _HOW_MANY.search(question)
+    return frozenset(tokenize(m.group(1))) if m else frozenset()
+
+
+def counts_it(sentence: str, value: Value, things: frozenset[str]) -> bool:
+    """Whether a number is a count of the thing asked about: one of its words follows it closely, in the same
+    phrase ("31 states", "50 US states"; not "31 governors, not states")."""
+    phrase = _PHRASE_END.split(sentence[value.end:], maxsplit=1)[0]
+    after = tokenize(" ".join(phrase.split()[:_COUNTED_WITHIN]))
+    return bool(things & set(after))
+
+
 def find_disagreement(question: str, weighed: Sequence[Weighed], hits: Sequence[Hit], newest_first: bool = True,
                       min_relevance: float = 0.3, per_article: int = 4, not_before: str = "") -> tuple[DatedValue, ...]:
     """The dated figures of the sources when they differ; () when they agree or give none.
@@ -81,7 +102,8 @@ def find_disagreement(question: str, weighed: Sequence[Weighed], hits: Sequence[
     """
     if not asks_for_amount(question):
         return ()
-    kinds = {"percent", "money"} | ({"number"} if _COUNTS.search(question) else set())
+    things = counted(question)
+    kinds = {"number"} if things else {"percent", "money"} | ({"number"} if _COUNTS.search(question) else set())
     question_values = {v.norm for v in extract_values(question)}  # "Did it rise above 5%?": 5% is no answer
     taken: dict[str, int] = {}
     found: dict[str, list[DatedValue]] = {}  # article id -> its figures
@@ -92,7 +114,8 @@ def find_disagreement(question: str, weighed: Sequence[Weighed], hits: Sequence[
         if not_before and hit.meta.published and hit.meta.published[:10] < not_before:
             continue
         aid = hit.chunk.article_id
-        figures = [v for v in extract_values(w.text) if v.kind in kinds and v.norm not in question_values]
+        figures = [v for v in extract_values(w.text) if v.kind in kinds and v.norm not in question_values
+                   and (not things or counts_it(w.text, v, things))]
         if not figures or taken.get(aid, 0) >= per_article:
             continue
         taken[aid] = taken.get(aid, 0) + 1
