@@ -20,6 +20,7 @@ from index.types import IngestReport
 from rag.answer import Draft, assemble_answer
 from rag.backends import make_llm
 from rag.backends.extractive import ExtractiveLLM
+from rag.choices import names_a_choice
 from rag.citations import verify_citations
 from rag.conflicts import find_disagreement
 from rag.gate import decide
@@ -302,10 +303,14 @@ class Assistant:
         retrieve_ms = round((time.perf_counter() - t0) * 1000)
         s = self.settings.retrieval
         gate = decide(q.searched, retrieval.hits, retrieval.best_similarity, s.min_relevance, s.min_coverage)
-        refused = retrieval.nothing_in_scope or not gate.admitted
+        offered = tuple(c.strip() for c in choices if c.strip())
+        # With choices, a passage that names one is the content the gate stands for: the model may pick, and the
+        # code still cites the pick only from a passage that names it and bears on the question (rag/answer.py).
+        admitted = gate.admitted or bool(offered and names_a_choice(offered, retrieval.hits))
+        refused = retrieval.nothing_in_scope or not admitted
         backend = self._llm.name if self._llm is not None else self.settings.llm.backend
         return AnswerStream(q, retrieval, refused, self._answering, backend, k, instructions, retrieve_ms,
-                            filters=filters, choices=tuple(c.strip() for c in choices if c.strip()))
+                            filters=filters, choices=offered)
 
     def _timeline_stream(self, q: Question, filters: Filters) -> AnswerStream:
         """A timeline answer: the story's passages of every date (the time the question names only ranks)."""

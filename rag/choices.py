@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from index.keyword import tokenize
 from rag.prose import in_context, prose_spans
-from rag.types import Reading, Relevance
+from rag.types import Hit, Reading, Relevance
 from rag.values import supports
 
 # Of a choice's words, the share a sentence must hold to name it ("Benedict XVI" names "Pope Benedict XVI").
@@ -41,6 +41,18 @@ def enough_words(words: set[str], text_words: set[str]) -> bool:
 def names(choice: str, sentence: str) -> bool:
     """Whether the sentence names the choice: its figures, dates and names, and enough of its words."""
     return enough_words(set(tokenize(choice)), set(tokenize(sentence))) and supports(choice, sentence).supported
+
+
+def names_a_choice(choices: Sequence[str], hits: Sequence[Hit]) -> bool:
+    """Whether a sentence of some passage names one of the choices: for a question with choices, the content the
+    relevance gate looks for (a quiz question's own words are mostly not in its passage: "Professional baseball
+    player Justin Turner was hit by a fastball … Which team does he play for?")."""
+    for h in hits:
+        c = h.chunk
+        sentences = [c.text[a - c.start:b - c.start] for a, b in prose_spans(c)]
+        if any(names(choice, sentence) for choice in choices for sentence in sentences):
+            return True
+    return False
 
 
 def best_source(question: str, choice: str, readings: Sequence[Reading],

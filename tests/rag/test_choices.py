@@ -125,6 +125,19 @@ def test_choices_through_the_assistant_are_cited_and_checked(seeded_home: Path) 
     assert none.refused and none.refusal_reason == "declined"
 
 
+def test_with_choices_a_passage_that_names_one_admits_the_question(seeded_home: Path) -> None:
+    """A quiz question's own words are mostly not in its passage, so the word-coverage gate refuses it; with
+    choices, a passage that names one admits it to the model, whose pick the code still checks."""
+    assistant = Assistant.from_settings(Settings(home=seeded_home, llm={"backend": "extractive"}))
+    quiz = ("The 1949 treaty organisation's members were told by an incoming administration what share of economic "
+            "output to set aside for their armed forces?")
+    assert assistant.ask(quiz).refusal_reason == "gate"
+    assert assistant.ask(quiz, choices=["1%", "5%", "10%"]).refusal_reason != "gate"
+    # No passage names any choice: still refused before any model runs.
+    peru = assistant.ask("Which city is the capital of Peru?", choices=["Lima", "Cusco", "Arequipa"])
+    assert peru.refused and peru.refusal_reason == "gate"
+
+
 def test_the_embedded_model_picks_a_choice_under_its_grammar(seeded_home: Path, gguf_path: Path,
                                                               model_run_dir: Path) -> None:
     assistant = Assistant.from_settings(Settings(home=seeded_home, llm={
