@@ -14,25 +14,28 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 BENCH = Path(__file__).resolve().parents[1].parent / "shared" / "bench"
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 
 
 def ceiling(path: Path, offset: int, limit: int, details: Path | None) -> dict[str, Any]:
     from evals.suites import RealTimeQA
+    from index.chunking import sentence_spans
     from index.keyword import tokenize
     from rag.choices import enough_words, names
 
     questions, sources = RealTimeQA(path).load()  # the questions `newsdesk eval realtimeqa` asks, in its order
-    sentences = [s for src in sources for s in _SENTENCE_END.split(src.text or "") if s]
+
+    def split(text: str) -> list[str]:  # the index's own sentences
+        return [text[a:b] for a, b in sentence_spans(text)]
+
+    sentences = [s for src in sources for s in split(src.text or "")]
     sentence_words = [set(tokenize(s)) for s in sentences]
 
     def named_in(text: str, choice: str) -> bool:
-        return any(names(choice, s) for s in _SENTENCE_END.split(text) if s)
+        return any(names(choice, s) for s in split(text))
 
     def named_anywhere(choice: str) -> bool:
         words = set(tokenize(choice))
@@ -49,17 +52,17 @@ def ceiling(path: Path, offset: int, limit: int, details: Path | None) -> dict[s
     if details is not None:
         saved = [json.loads(line) for line in details.read_text().splitlines() if line.strip()]
         by_id = {str(d["question_id"]): d for d in saved}
-        split: dict[str, dict[str, int]] = {}
+        cells: dict[str, dict[str, int]] = {}
         for qid, own, anywhere in rows:
             d = by_id.get(qid)
             if d is None:
                 continue
             where = "own" if own else "elsewhere" if anywhere else "nowhere"
-            cell = split.setdefault(where, {"questions": 0, "answered": 0, "right": 0})
+            cell = cells.setdefault(where, {"questions": 0, "answered": 0, "right": 0})
             cell["questions"] += 1
             cell["answered"] += int(d.get("refusal_rate") == 0)
             cell["right"] += int(d.get("choice_accuracy") == 1)
-        out["run"] = {"details": str(details), "by_where_the_answer_is_named": split}
+        out["run"] = {"details": str(details), "by_where_the_answer_is_named": cells}
     return out
 
 
