@@ -43,16 +43,17 @@ def names(choice: str, sentence: str) -> bool:
     return enough_words(set(tokenize(choice)), set(tokenize(sentence))) and supports(choice, sentence).supported
 
 
+def _sentences(hit: Hit) -> list[str]:
+    """The prose sentences of a passage: every one counts, not only the ones the model read."""
+    c = hit.chunk
+    return [c.text[a - c.start:b - c.start] for a, b in prose_spans(c)]
+
+
 def names_a_choice(choices: Sequence[str], hits: Sequence[Hit]) -> bool:
     """Whether a sentence of some passage names one of the choices: for a question with choices, the content the
     relevance gate looks for (a quiz question's own words are mostly not in its passage: "Professional baseball
     player Justin Turner was hit by a fastball … Which team does he play for?")."""
-    for h in hits:
-        c = h.chunk
-        sentences = [c.text[a - c.start:b - c.start] for a, b in prose_spans(c)]
-        if any(names(choice, sentence) for choice in choices for sentence in sentences):
-            return True
-    return False
+    return any(names(choice, sentence) for h in hits for sentence in _sentences(h) for choice in choices)
 
 
 def best_source(question: str, choice: str, readings: Sequence[Reading],
@@ -61,11 +62,7 @@ def best_source(question: str, choice: str, readings: Sequence[Reading],
     no passage names it. Every prose sentence of the passage counts, not only the ones the model read."""
     found: list[tuple[int, str, str]] = []  # (n, title, sentence)
     for r in readings:
-        c = r.hit.chunk
-        for a, b in prose_spans(c):
-            sentence = c.text[a - c.start:b - c.start]
-            if names(choice, sentence):
-                found.append((r.n, r.hit.meta.title, sentence))
+        found.extend((r.n, r.hit.meta.title, sentence) for sentence in _sentences(r.hit) if names(choice, sentence))
     if not found:
         return None
     if judge is None:
